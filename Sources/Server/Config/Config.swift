@@ -1,0 +1,146 @@
+/// The whole configuration file, validated and with inheritance already applied:
+/// every `Location` carries its effective settings, so request handling never looks further up.
+public struct Config: Sendable {
+    /// The file it was read from (absolute), for messages.
+    public var sourcePath: String
+    /// `server` blocks in file order. The first one listening on an endpoint is that endpoint's default.
+    public var servers: [VirtualServer]
+    /// `max_connections N;` at top level; nil = derived from the descriptor limit at start-up.
+    public var maxConnections: Int?
+    /// `access_log FILE|off;` at top level; nil = standard error.
+    public var accessLog: LogTarget
+    /// `error_log FILE;` at top level; default standard error.
+    public var errorLog: LogTarget
+
+    public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
+                accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {
+        self.sourcePath = sourcePath
+        self.servers = servers
+        self.maxConnections = maxConnections
+        self.accessLog = accessLog
+        self.errorLog = errorLog
+    }
+}
+
+public enum LogTarget: Equatable, Sendable {
+    case off
+    case standardError
+    case file(String)
+}
+
+/// A `listen` address. `host` is a numeric IPv4 address ("0.0.0.0" for any) or IPv6 ("::" / "::1").
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    public var isWildcard: Bool { host == "0.0.0.0" || host == "::" }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One `server { }` block.
+public struct VirtualServer: Sendable {
+    public var listens: [Endpoint]
+    /// `server_name` entries as written, lower-cased: exact names, `*.suffix` or `prefix.*` wildcards.
+    public var names: [String]
+    /// Effective locations in file order; always contains at least a `/` prefix location
+    /// (implicit when the file has none) carrying the server-level settings.
+    public var locations: [Location]
+    public var timeouts: Timeouts
+    /// File and line of the `server` keyword, for messages.
+    public var origin: String
+
+    public init(listens: [Endpoint], names: [String], locations: [Location], timeouts: Timeouts = Timeouts(),
+                origin: String = "") {
+        self.listens = listens
+        self.names = names
+        self.locations = locations
+        self.timeouts = timeouts
+        self.origin = origin
+    }
+}
+
+/// Deadlines of each phase of a connection (nginx names and defaults).
+public struct Timeouts: Equatable, Sendable {
+    public var keepalive: Duration = .seconds(75)
+    public var clientHeader: Duration = .seconds(60)
+    public var clientBody: Duration = .seconds(60)
+    public var send: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// A `location` block (or the server itself, as the implicit `/`), with every setting resolved.
+public struct Location: Sendable {
+    public enum Match: Equatable, Sendable {
+        /// `location /images/ { }`: longest matching prefix wins.
+        case prefix(String)
+        /// `location = /favicon.ico { }`: exact path only, and wins over any prefix.
+        case exact(String)
+    }
+
+    /// Where files come from: `root` appends the whole URI path; `alias` replaces the location's prefix.
+    public enum Source: Equatable, Sendable {
+        case root(String)
+        case alias(String)
+    }
+
+    /// `return CODE URL;` or `return CODE "text";`
+    public struct Redirect: Equatable, Sendable {
+        public var status: Int
+        /// A URL for 301/302/303/307/308, the body text otherwise.
+        public var target: String
+
+        public init(status: Int, target: String) {
+            self.status = status
+            self.target = target
+        }
+    }
+
+    public enum CGIPathInfo: Equatable, Sendable {
+        /// PATH_INFO is the full decoded request path (the brief's wording).
+        case fullPath
+        /// RFC 3875: PATH_INFO is what follows the script name.
+        case extra
+    }
+
+    public var match: Match
+    /// Absolute file-system path (relative paths in the file are resolved against the config's directory).
+    public var source: Source
+    public var index: [String] = ["index.html"]
+    public var autoindex: Bool = false
+    /// status code → URI served (with the original status) instead of the built-in page.
+    public var errorPages: [Int: String] = [:]
+    /// Bytes; 0 means unlimited.
+    public var clientMaxBodySize: Int = 1 << 20
+    /// Literal list: HEAD is allowed only when listed.
+    public var allowedMethods: Set<Method> = [.get, .head]
+    public var redirect: Redirect?
+    /// File extension including the dot (".php") → interpreter path (absolute).
+    public var cgi: [String: String] = [:]
+    public var cgiTimeout: Duration = .seconds(30)
+    public var cgiPathInfo: CGIPathInfo = .fullPath
+    /// Absolute directory for uploads and PUT; nil = uploads not accepted here.
+    public var uploadStore: String?
+    /// `auth_basic "Realm";` (nil = off) and `auth_basic_user_file FILE;` (absolute path).
+    public var authRealm: String?
+    public var authUserFile: String?
+    /// File and line of the `location` keyword (or of the `server` for the implicit one).
+    public var origin: String = ""
+
+    public init(match: Match, source: Source) {
+        self.match = match
+        self.source = source
+    }
+
+    /// The path the location matches on (prefix or exact).
+    public var path: String {
+        switch match {
+        case .prefix(let p), .exact(let p): return p
+        }
+    }
+}
