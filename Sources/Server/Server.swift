@@ -1,5 +1,123 @@
-/// Config → listeners → reactor. Placeholder until the reactor lands.
+import CSelect
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Config → listeners → the select loop. Owns every descriptor through its listeners, connections and logs;
+/// each pass derives the read and write sets from their states, waits in the one select(), and dispatches.
 public final class Server {
-    public init(config: Config) {}
-    public func run() -> Int32 { 0 }
+    private let context: ServerContext
+    private var listeners: [Listener] = []
+    private var connections: [Connection] = []
+    private let maxConnections: Int
+    private var readable = FDSet()
+    private var writable = FDSet()
+    private var highestDescriptor: Int32 = 2
+
+    /// Binds every endpoint; throws a readable error (`bind 127.0.0.1:80: Permission denied`).
+    public init(config: Config) throws {
+        let router = Router(config: config)
+        let errorLog = try LogSink.open(config.errorLog)
+        let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
+        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog)
+        let descriptorLimit = Int(cselect_raise_fd_limit())
+        // Room for each client's socket plus a file or pipes, and the listeners and logs.
+        maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
+        do {
+            for endpoint in router.bindEndpoints {
+                listeners.append(try Listener(endpoint: endpoint))
+            }
+        } catch {
+            listeners.forEach { $0.close() }
+            throw error
+        }
+    }
+
+    /// Where the server listens, for the start-up message.
+    public var listenURLs: [String] { listeners.map { "http://\($0.endpoint)" } }
+
+    /// Runs until SIGINT or SIGTERM; returns the process exit status.
+    public func run() -> Int32 {
+        cselect_install_signal_handlers()
+        while cselect_take_signal() == 0 {
+            pass()
+        }
+        shutdown()
+        return 0
+    }
+
+    private func pass() {
+        context.tick()
+        let now = context.now
+        readable.removeAll(capacity: highestDescriptor + 1)
+        writable.removeAll(capacity: highestDescriptor + 1)
+        var nearest = now + .seconds(1)   // also bounds the wait for a signal that races the select() call
+
+        if connections.count < maxConnections {
+            for listener in listeners {
+                if let paused = listener.pausedUntil, paused > now {
+                    nearest = min(nearest, paused)
+                } else {
+                    readable.insert(listener.socket.raw)
+                }
+            }
+        }
+        for log in [context.errorLog, context.accessLog] where log.wantsWrite {
+            writable.insert(log.descriptor!.raw)
+        }
+        for connection in connections {
+            connection.declareInterest(read: &readable, write: &writable)
+            nearest = min(nearest, connection.deadline)
+        }
+
+        let limit = max(readable.limit, writable.limit)
+        let wait = max(Duration.zero, nearest - now)
+        let (seconds, attoseconds) = wait.components
+        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        let ready = readable.withSelectPointer { r in
+            writable.withSelectPointer { w in cselect_select(limit, r, w, microseconds) }
+        }
+        context.tick()
+        guard ready >= 0 else {
+            // Interrupted by a signal (checked by the caller) or nothing to wait on; the sets are void.
+            return
+        }
+
+        for connection in connections {
+            connection.handleEvents(readable: readable, writable: writable)
+        }
+        if context.errorLog.wantsWrite, writable.contains(context.errorLog.descriptor!.raw) {
+            context.errorLog.flush()
+        }
+        if context.accessLog !== context.errorLog, context.accessLog.wantsWrite,
+           writable.contains(context.accessLog.descriptor!.raw) {
+            context.accessLog.flush()
+        }
+        connections.removeAll { $0.isClosed }
+        // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
+        // one that this pass's select() reported.
+        for listener in listeners where readable.contains(listener.socket.raw) {
+            accept(on: listener)
+        }
+    }
+
+    private func accept(on listener: Listener) {
+        guard let client = listener.accept() else {
+            // Out of descriptors (or a client that left): pause this listener instead of spinning on it.
+            listener.pausedUntil = context.now + .milliseconds(100)
+            context.errorLog.line("webserv: accept on \(listener.endpoint) failed; pausing accepts for 100 ms")
+            return
+        }
+        highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
+        connections.append(Connection(socket: client.socket, peer: client.peer, local: client.local,
+                                      context: context))
+    }
+
+    private func shutdown() {
+        listeners.forEach { $0.close() }
+        connections.forEach { $0.close() }
+        connections.removeAll()
+        context.errorLog.drainAtExit()
+        if context.accessLog !== context.errorLog { context.accessLog.drainAtExit() }
+    }
 }

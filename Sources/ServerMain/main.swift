@@ -24,4 +24,15 @@ if checkOnly {
     print("webserv: the configuration file \(configPath) syntax is ok")
     exit(0)
 }
-exit(Server(config: config).run())
+let server: Server
+do {
+    server = try Server(config: config)
+} catch {
+    fputs("webserv: \(error)\n", stderr)
+    exit(1)
+}
+for url in server.listenURLs {
+    print("webserv: listening on \(url)")
+}
+fflush(stdout)
+exit(server.run())

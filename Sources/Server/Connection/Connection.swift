@@ -1,0 +1,380 @@
+/// One client: owns its socket, the bytes received and not yet parsed, the bytes waiting to be sent, and the
+/// state of the request in progress. Its select() interest is derived from that state on every pass.
+final class Connection {
+    enum State {
+        /// Waiting for (the rest of) a request head.
+        case readingHead(RequestParser)
+        /// Reading a body nobody consumes (static resources), then sending `response`.
+        case discardingBody(BodyReader, then: PendingResponse)
+        /// A file body is being copied through select() into the send queue.
+        case streaming(FileStream, keepAlive: Bool)
+        /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
+        /// first, so closing with unread bytes does not reset the connection before the client reads our answer.
+        case closing(linger: Bool)
+        case closed
+    }
+
+    /// A response decided before its request's body was read.
+    struct PendingResponse {
+        let response: Response
+        let keepAlive: Bool
+        let isHead: Bool
+        let version: HTTPVersion
+    }
+
+    /// Which deadline is running (nginx's timeouts).
+    private enum Phase {
+        case header, keepalive, body, send, linger
+    }
+
+    let socket: Descriptor
+    let peer: Endpoint
+    let local: Endpoint
+    private unowned let context: ServerContext
+    private var timeouts: Timeouts
+
+    private var inbound: [UInt8] = []
+    /// Bytes of `inbound` before this index are consumed.
+    private var inboundStart = 0
+    private var outbound = SendQueue()
+    private(set) var state: State = .readingHead(RequestParser())
+    private var phase = Phase.header
+    private(set) var deadline: ContinuousClock.Instant
+
+    /// What this pass asked select() for; only these may be acted on when it returns.
+    private var watchingRead = false
+    private var watchingWrite = false
+    private var watchingFile: Int32 = -1
+
+    /// Past this much unsent output, stop reading and parsing (pipelining backpressure).
+    private static let outboundHighWater = 256 * 1024
+    /// Refill a streamed file body below this.
+    private static let streamLowWater = 64 * 1024
+    private static let lingerTime = Duration.seconds(2)
+
+    init(socket: Descriptor, peer: Endpoint, local: Endpoint, context: ServerContext) {
+        self.socket = socket
+        self.peer = peer
+        self.local = local
+        self.context = context
+        timeouts = context.router.server(forHost: nil, localEndpoint: local).timeouts
+        deadline = context.now + timeouts.clientHeader
+    }
+
+    var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    // MARK: Interest
+
+    /// Adds this connection's descriptors to the sets according to its state.
+    func declareInterest(read: inout FDSet, write: inout FDSet) {
+        watchingRead = false
+        watchingWrite = !outbound.isEmpty
+        watchingFile = -1
+        switch state {
+        case .readingHead, .discardingBody:
+            // Unparsed pipelined input or a full send queue: let the kernel hold further bytes.
+            watchingRead = outbound.pending < Connection.outboundHighWater && !hasUnparsedInput
+        case .streaming(let stream, _):
+            if outbound.pending < Connection.streamLowWater { watchingFile = stream.file.descriptor.raw }
+        case .closing(let linger):
+            watchingRead = linger && outbound.isEmpty
+        case .closed:
+            watchingWrite = false
+        }
+        if watchingRead { read.insert(socket.raw) }
+        if watchingWrite { write.insert(socket.raw) }
+        if watchingFile >= 0 { read.insert(watchingFile) }
+    }
+
+    private var hasUnparsedInput: Bool {
+        guard case .readingHead = state else { return false }
+        return inboundStart < inbound.count && outbound.pending >= Connection.outboundHighWater
+    }
+
+    // MARK: Events
+
+    /// Acts on what select() reported for the descriptors this connection declared, then on its deadline.
+    func handleEvents(readable: FDSet, writable: FDSet) {
+        if watchingFile >= 0 && readable.contains(watchingFile) { fileReadable() }
+        if watchingRead && readable.contains(socket.raw) { socketReadable() }
+        if watchingWrite && writable.contains(socket.raw) { socketWritable() }
+        if !isClosed && context.now >= deadline { deadlinePassed() }
+    }
+
+    private func socketReadable() {
+        let count = socket.recv(into: context.scratch)
+        guard count > 0 else { return close() }
+        switch state {
+        case .readingHead:
+            if phase == .keepalive { setPhase(.header) }
+        case .discardingBody:
+            setPhase(.body)
+        case .closing:
+            return  // lingering: input is dropped
+        case .streaming, .closed:
+            break
+        }
+        inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
+        processInput()
+    }
+
+    private func socketWritable() {
+        let count = outbound.send(to: socket)
+        guard count > 0 else { return close() }
+        setPhase(.send)
+        guard outbound.isEmpty else { return }
+        switch state {
+        case .closing(let linger):
+            if linger { setPhase(.linger) } else { close() }
+        case .readingHead:
+            // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
+            setPhase(inboundStart < inbound.count ? .header : .keepalive)
+            processInput()
+        case .discardingBody:
+            setPhase(.body)
+        case .streaming, .closed:
+            break
+        }
+    }
+
+    private func fileReadable() {
+        guard case .streaming(var stream, let keepAlive) = state else { return }
+        let want = min(stream.remaining, context.scratch.count)
+        let count = stream.file.descriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<want]))
+        guard count > 0 else {
+            // The file shrank under us: the promised length cannot be kept, so the connection must end.
+            stream.file.descriptor.close()
+            watchingFile = -1
+            state = .closing(linger: false)
+            return
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: context.scratch[..<count])
+        outbound.append(bytes)
+        stream.consumed(bytes)
+        guard stream.remaining == 0 else {
+            state = .streaming(stream, keepAlive: keepAlive)
+            return
+        }
+        stream.file.descriptor.close()
+        watchingFile = -1
+        if let complete = stream.collected { context.responder.fileWasRead(complete, from: stream.file) }
+        finishResponse(keepAlive: keepAlive)
+        processInput()
+    }
+
+    private func deadlinePassed() {
+        switch phase {
+        case .header:
+            if case .readingHead = state, inboundStart < inbound.count {
+                fail(HTTPError(.requestTimeout, "client_header_timeout"))
+            } else {
+                close()
+            }
+        case .body:
+            fail(HTTPError(.requestTimeout, "client_body_timeout"))
+        case .keepalive, .send, .linger:
+            close()
+        }
+    }
+
+    // MARK: Requests
+
+    /// Parses and answers as many buffered requests as the send queue allows.
+    private func processInput() {
+        while outbound.pending < Connection.outboundHighWater {
+            switch state {
+            case .readingHead(var parser):
+                guard inboundStart < inbound.count else { return compactInbound() }
+                let head: RequestHead?
+                do {
+                    head = try parser.parse(inbound, from: inboundStart)
+                } catch {
+                    return fail(error)
+                }
+                guard let head else {
+                    state = .readingHead(parser)
+                    return compactInbound()
+                }
+                inboundStart += head.headLength
+                begin(head)
+            case .discardingBody(var reader, let pending):
+                guard inboundStart < inbound.count else { return compactInbound() }
+                var sink: [UInt8] = []
+                do {
+                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &sink)
+                } catch {
+                    return fail(error)
+                }
+                guard reader.isComplete else {
+                    state = .discardingBody(reader, then: pending)
+                    return compactInbound()
+                }
+                start(pending)
+            case .streaming, .closing, .closed:
+                return compactInbound()
+            }
+        }
+    }
+
+    /// A complete head: route it, decide the answer, and read its body first when it has one.
+    private func begin(_ head: RequestHead) {
+        let request: RoutedRequest
+        let framing: BodyFraming
+        do {
+            request = try context.responder.route(head, arrivingOn: local)
+            framing = try head.bodyFraming()
+        } catch {
+            return fail(error, version: head.version)
+        }
+        timeouts = request.server.timeouts
+        var response = context.responder.respond(to: request)
+        var keepAlive = wantsKeepAlive(head) && !response.closesConnection
+        let pending: PendingResponse
+        switch framing {
+        case .none, .length(0):
+            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
+                                      version: head.version)
+            start(pending)
+        case .length(let length):
+            let limit = request.location.clientMaxBodySize
+            if limit > 0 && length > limit {
+                // Declared too large: answer at once and do not read it (RFC 9110 §15.5.14).
+                release(response)
+                response = context.responder.errorResponse(.payloadTooLarge, for: request)
+                keepAlive = false
+            }
+            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
+                                      version: head.version)
+            if keepAlive {
+                state = .discardingBody(BodyReader(framing: framing, limit: limit), then: pending)
+                setPhase(.body)
+            } else {
+                start(pending)
+            }
+        case .chunked:
+            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
+                                      version: head.version)
+            state = .discardingBody(BodyReader(framing: framing, limit: request.location.clientMaxBodySize),
+                                    then: pending)
+            setPhase(.body)
+        }
+    }
+
+    /// Queues the head and body of a response and moves to the state that finishes it.
+    private func start(_ pending: PendingResponse) {
+        let response = pending.response
+        ResponseWriter.writeHead(response, keepAlive: pending.keepAlive, requestVersion: pending.version,
+                                 dateLine: context.dateLine, into: &outbound)
+        setPhase(.send)
+        switch response.body {
+        case .empty:
+            finishResponse(keepAlive: pending.keepAlive)
+        case .bytes(let bytes):
+            if !pending.isHead { outbound.append(bytes) }
+            finishResponse(keepAlive: pending.keepAlive)
+        case .file(let file):
+            if pending.isHead {
+                file.descriptor.close()
+                finishResponse(keepAlive: pending.keepAlive)
+            } else {
+                state = .streaming(FileStream(file: file), keepAlive: pending.keepAlive)
+            }
+        }
+    }
+
+    private func finishResponse(keepAlive: Bool) {
+        if keepAlive && timeouts.keepalive > .zero {
+            state = .readingHead(RequestParser())
+        } else {
+            // Input left unread would make close() send a reset that can destroy our answer in flight.
+            let unread = inboundStart < inbound.count
+            state = .closing(linger: unread)
+        }
+    }
+
+    /// Answers an unusable request with its error status and closes: the framing can no longer be trusted.
+    private func fail(_ error: HTTPError, version: HTTPVersion = .http11) {
+        if case .streaming(let stream, _) = state { stream.file.descriptor.close() }
+        if error.status.code >= 500 {
+            context.errorLog.line("webserv: \(peer.host): \(error.status.code) \(error.reason)")
+        }
+        let response = context.responder.errorResponse(error.status, for: nil)
+        ResponseWriter.writeHead(response, keepAlive: false, requestVersion: version, dateLine: context.dateLine,
+                                 into: &outbound)
+        if case .bytes(let bytes) = response.body { outbound.append(bytes) }
+        state = .closing(linger: true)
+        setPhase(.send)
+    }
+
+    /// A response that will not be sent still owns its file descriptor.
+    private func release(_ response: Response) {
+        if case .file(let file) = response.body { file.descriptor.close() }
+    }
+
+    private func wantsKeepAlive(_ head: RequestHead) -> Bool {
+        if head.headers.contains("Connection", token: "close") { return false }
+        if head.version == .http10 { return head.headers.contains("Connection", token: "keep-alive") }
+        return true
+    }
+
+    /// Drops consumed input so the buffer does not grow across pipelined requests.
+    private func compactInbound() {
+        if inboundStart == inbound.count {
+            if inbound.capacity > 16 * 1024 { inbound = [] } else { inbound.removeAll(keepingCapacity: true) }
+            inboundStart = 0
+        } else if inboundStart > 32 * 1024 {
+            inbound.removeFirst(inboundStart)
+            inboundStart = 0
+        }
+    }
+
+    private func setPhase(_ next: Phase) {
+        phase = next
+        switch next {
+        case .header: deadline = context.now + timeouts.clientHeader
+        case .keepalive: deadline = context.now + timeouts.keepalive
+        case .body: deadline = context.now + timeouts.clientBody
+        case .send: deadline = context.now + timeouts.send
+        case .linger: deadline = context.now + Connection.lingerTime
+        }
+    }
+
+    /// Closes everything this connection owns.
+    func close() {
+        switch state {
+        case .streaming(let stream, _):
+            stream.file.descriptor.close()
+        case .discardingBody(_, let pending):
+            release(pending.response)
+        case .readingHead, .closing, .closed:
+            break
+        }
+        if case .closed = state { return }
+        socket.close()
+        state = .closed
+        watchingFile = -1
+    }
+}
+
+/// A file body being copied to the send queue, remembering small files' bytes for the file cache.
+struct FileStream {
+    let file: FileBody
+    private(set) var remaining: Int
+    /// The whole file, collected while it is small enough to cache.
+    private(set) var collected: [UInt8]?
+
+    init(file: FileBody) {
+        self.file = file
+        remaining = file.length
+        collected = file.length <= FileCache.maxFileSize ? [] : nil
+        collected?.reserveCapacity(file.length)
+    }
+
+    mutating func consumed(_ bytes: UnsafeRawBufferPointer) {
+        remaining -= bytes.count
+        collected?.append(contentsOf: bytes)
+    }
+}

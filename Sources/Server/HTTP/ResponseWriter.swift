@@ -1,0 +1,53 @@
+/// Serialises a response head (RFC 9112 §4, §6) into the bytes that go on the wire.
+enum ResponseWriter {
+    /// `HTTP/1.1 200 OK\r\n`, built once per status.
+    private static var statusLines: [Int: [UInt8]] = [:]
+
+    static func statusLine(_ status: Status) -> [UInt8] {
+        if let line = statusLines[status.code] { return line }
+        let line = Array("HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
+        statusLines[status.code] = line
+        return line
+    }
+
+    /// Appends the head; `dateLine` is the preformatted `Date: …\r\n` of this second.
+    static func writeHead(_ response: Response, keepAlive: Bool, requestVersion: HTTPVersion, dateLine: [UInt8],
+                          into queue: inout SendQueue) {
+        queue.append(statusLine(response.status))
+        queue.append(serverLine)
+        queue.append(dateLine)
+        if let type = response.contentType {
+            queue.append("Content-Type: ")
+            queue.append(type)
+            queue.append(crlf)
+        }
+        // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
+        if response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
+            queue.append("Content-Length: ")
+            queue.append(String(response.contentLength))
+            queue.append(crlf)
+        }
+        if let modified = response.lastModified {
+            queue.append("Last-Modified: ")
+            queue.append(HTTPDate.format(modified))
+            queue.append(crlf)
+        }
+        for (name, value) in response.headers {
+            queue.append(name)
+            queue.append(": ")
+            queue.append(value)
+            queue.append(crlf)
+        }
+        if !keepAlive {
+            queue.append(connectionClose)
+        } else if requestVersion == .http10 {
+            queue.append(connectionKeepAlive)
+        }
+        queue.append(crlf)
+    }
+
+    private static let crlf: [UInt8] = [13, 10]
+    private static let serverLine = Array("Server: webserv\r\n".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+}

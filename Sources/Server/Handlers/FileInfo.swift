@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What identifies one version of a file: if any of these change, cached bytes are stale.
+struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int
+    let modifiedSeconds: Int
+    let modifiedNanoseconds: Int
+}
+
+/// The result of one stat() of a request's path.
+enum FileInfo {
+    case regular(FileIdentity)
+    case directory
+    case notFound
+    case forbidden
+
+    /// stat() follows symlinks, as nginx does by default.
+    static func lookUp(_ path: String) -> FileInfo {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            return code == EACCES ? .forbidden : .notFound
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            return .directory
+        case S_IFREG:
+            return .regular(FileIdentity(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
+                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec)))
+        default:
+            // Devices, sockets and FIFOs are not content: reading a FIFO could block the whole server.
+            return .forbidden
+        }
+    }
+}

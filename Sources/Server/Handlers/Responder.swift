@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request matched to its virtual server and location.
+struct RoutedRequest {
+    let head: RequestHead
+    let target: RequestTarget
+    let server: VirtualServer
+    let location: Location
+
+    var method: Method? { head.method }
+}
+
+/// Decides the response to a routed request: redirect, method checks, then the resource
+/// (file, index, listing) or an error page. The order of checks is the issue's:
+/// route → return → method → resource, so a disallowed method is 405 even on a missing file.
+final class Responder {
+    let router: Router
+    private var fileCache = FileCache()
+
+    init(router: Router) {
+        self.router = router
+    }
+
+    /// Decodes the target and picks server and location; throws 400 for a malformed target.
+    func route(_ head: RequestHead, arrivingOn local: Endpoint) throws(HTTPError) -> RoutedRequest {
+        let target = try RequestTarget.parse(head.target)
+        let host = target.authority ?? head.headers["host"]
+        let server = router.server(forHost: host, localEndpoint: local)
+        let location = router.location(for: target.path, in: server)
+        return RoutedRequest(head: head, target: target, server: server, location: location)
+    }
+
+    func respond(to request: RoutedRequest) -> Response {
+        let location = request.location
+        if let redirect = location.redirect {
+            return redirectResponse(redirect, for: request)
+        }
+        guard let method = request.method else {
+            return errorResponse(.notImplemented, for: request)
+        }
+        guard location.allowedMethods.contains(method) else {
+            var response = errorResponse(.methodNotAllowed, for: request)
+            response.headers.append(("Allow", allowHeader(location)))
+            return response
+        }
+        if request.target.path == "*" {
+            guard method == .options else { return errorResponse(.badRequest, for: request) }
+        }
+        switch method {
+        case .options:
+            var response = Response(status: .noContent)
+            response.headers.append(("Allow", allowHeader(location)))
+            return response
+        case .get, .head, .post:
+            // A POST that reaches no CGI or upload store is answered as a GET (issue 3's rule).
+            return resource(for: request)
+        case .put, .delete, .trace, .connect, .patch:
+            return errorResponse(.notImplemented, for: request)
+        }
+    }
+
+    // MARK: Resources
+
+    private func resource(for request: RoutedRequest) -> Response {
+        let path = request.target.path
+        guard !request.target.hasEncodedSlash,
+              let fsPath = PathResolver.fileSystemPath(for: path, in: request.location)
+        else { return errorResponse(.notFound, for: request) }
+
+        switch FileInfo.lookUp(fsPath) {
+        case .regular(let identity):
+            return fileResponse(fsPath, identity, status: .ok, for: request) ?? errorResponse(.forbidden, for: request)
+        case .directory:
+            return directoryResponse(fsPath, for: request)
+        case .notFound:
+            return errorResponse(.notFound, for: request)
+        case .forbidden:
+            return errorResponse(.forbidden, for: request)
+        }
+    }
+
+    private func directoryResponse(_ fsPath: String, for request: RoutedRequest) -> Response {
+        let path = request.target.path
+        guard path.hasSuffix("/") else {
+            // nginx: a directory asked for without its slash is a 301 to the slashed URI.
+            var location = PercentEncoding.encodePath(path) + "/"
+            if !request.target.query.isEmpty { location += "?" + request.target.query }
+            return redirect(.movedPermanently, to: location, for: request)
+        }
+        let directory = fsPath.hasSuffix("/") ? fsPath : fsPath + "/"
+        for name in request.location.index {
+            let candidate = directory + name
+            if case .regular(let identity) = FileInfo.lookUp(candidate) {
+                return fileResponse(candidate, identity, status: .ok, for: request)
+                    ?? errorResponse(.forbidden, for: request)
+            }
+        }
+        guard request.location.autoindex else {
+            // A directory without index and listing is not revealed (ARCHITECTURE.md).
+            return errorResponse(.notFound, for: request)
+        }
+        guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
+            return errorResponse(.forbidden, for: request)
+        }
+        let html = DirectoryListing.html(uriPath: path, entries: entries)
+        return headAware(Response(status: .ok, contentType: htmlType, body: .bytes(html)), for: request)
+    }
+
+    /// A file as a response: cached bytes, or an open descriptor streamed through the select loop.
+    /// nil when the file cannot be opened (permissions).
+    private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status,
+                              for request: RoutedRequest) -> Response? {
+        let type = MIMETypes.contentType(forPath: fsPath)
+        var response: Response
+        if request.method == .head {
+            response = Response(status: status, contentType: type, announcedLength: identity.size)
+        } else if let bytes = fileCache.bytes(for: fsPath, identity: identity) {
+            response = Response(status: status, contentType: type, body: .bytes(bytes))
+        } else {
+            let fd = open(fsPath, O_RDONLY)
+            guard fd >= 0 else { return nil }
+            let descriptor = Descriptor(fd)
+            descriptor.setNonBlocking()
+            let body = FileBody(descriptor: descriptor, length: identity.size, path: fsPath, identity: identity)
+            response = Response(status: status, contentType: type, body: identity.size == 0 ? .empty : .file(body))
+            if identity.size == 0 { descriptor.close() }
+        }
+        response.lastModified = identity.modifiedSeconds
+        return response
+    }
+
+    /// Remembers a small file read completely through select(), so the next hit needs no open().
+    func fileWasRead(_ bytes: [UInt8], from file: FileBody) {
+        fileCache.store(bytes, for: file.path, identity: file.identity)
+    }
+
+    // MARK: Redirects
+
+    private func redirectResponse(_ rule: Location.Redirect, for request: RoutedRequest) -> Response {
+        let status = Status(code: rule.status)
+        switch rule.status {
+        case 301, 302, 303, 307, 308:
+            return redirect(status, to: rule.target, for: request)
+        default:
+            // `return 200 "text"`: the text is the body (nginx sends it as text/plain here).
+            let body = Array(rule.target.utf8)
+            if status.code >= 400 && body.isEmpty { return errorResponse(status, for: request) }
+            return headAware(Response(status: status, contentType: "text/plain; charset=utf-8", body: .bytes(body)),
+                             for: request)
+        }
+    }
+
+    private func redirect(_ status: Status, to location: String, for request: RoutedRequest) -> Response {
+        var response = errorPage(status)
+        response.headers.append(("Location", location))
+        return headAware(response, for: request)
+    }
+
+    // MARK: Errors
+
+    /// The error page for `status`: the location's `error_page` when it names a readable file (served with
+    /// the original status), else the built-in page.
+    func errorResponse(_ status: Status, for request: RoutedRequest?) -> Response {
+        if let request, let uri = request.location.errorPages[status.code] {
+            if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
+                var response = errorPage(.found)
+                response.headers.append(("Location", uri))
+                return headAware(response, for: request)
+            }
+            let pagePath = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+            let pageLocation = router.location(for: pagePath, in: request.server)
+            if let fsPath = PathResolver.fileSystemPath(for: pagePath, in: pageLocation),
+               case .regular(let identity) = FileInfo.lookUp(fsPath),
+               var response = fileResponse(fsPath, identity, status: status, for: request) {
+                response.lastModified = nil
+                return response
+            }
+        }
+        return headAware(errorPage(status), for: request)
+    }
+
+    private func errorPage(_ status: Status) -> Response {
+        Response(status: status, contentType: htmlType, body: .bytes(ErrorPages.defaultPage(for: status)))
+    }
+
+    /// HEAD gets the GET headers without the body.
+    private func headAware(_ response: Response, for request: RoutedRequest?) -> Response {
+        guard request?.method == .head, case .bytes(let bytes) = response.body else { return response }
+        var head = response
+        head.body = .empty
+        head.contentLength = bytes.count
+        return head
+    }
+
+    private func allowHeader(_ location: Location) -> String {
+        Method.allCases.filter { location.allowedMethods.contains($0) }.map(\.name).joined(separator: ", ")
+    }
+
+    private let htmlType = "text/html; charset=utf-8"
+}

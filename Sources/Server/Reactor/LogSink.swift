@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A log destination written through the select loop like every other descriptor.
+/// Whole lines are queued and written from the queue, so lines never interleave halfway.
+final class LogSink {
+    let descriptor: Descriptor?
+    private var queue = SendQueue()
+    private var dropped = 0
+    /// A log nobody drains (a full pipe) must not grow without bound.
+    static let queueLimit = 1 << 20
+
+    /// nil descriptor: logging off.
+    init(descriptor: Descriptor?) { self.descriptor = descriptor }
+
+    static func open(_ target: LogTarget) throws -> LogSink {
+        switch target {
+        case .off:
+            return LogSink(descriptor: nil)
+        case .standardError:
+            return LogSink(descriptor: Descriptor(2))
+        case .file(let path):
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            guard fd >= 0 else { throw Errno("open \(path)") }
+            let descriptor = Descriptor(fd)
+            descriptor.setNonBlocking()
+            return LogSink(descriptor: descriptor)
+        }
+    }
+
+    var isEnabled: Bool { descriptor != nil }
+    var wantsWrite: Bool { descriptor != nil && !queue.isEmpty }
+
+    func line(_ text: String) {
+        guard descriptor != nil else { return }
+        if queue.pending + text.utf8.count + 1 > LogSink.queueLimit {
+            dropped += 1
+            return
+        }
+        if dropped > 0 {
+            queue.append("webserv: \(dropped) log lines dropped (log not draining)\n")
+            dropped = 0
+        }
+        queue.append(text)
+        queue.append(byte: UInt8(ascii: "\n"))
+    }
+
+    /// Called when select() reported the descriptor writable.
+    func flush() {
+        guard let descriptor else { return }
+        let written = queue.withPending { descriptor.write($0) }
+        if written > 0 { queue.consume(written) } else { queue.reset() }
+    }
+
+    /// At shutdown, after the loop: one last best-effort write of what is queued.
+    func drainAtExit() {
+        guard let descriptor else { return }
+        _ = queue.withPending { descriptor.write($0) }
+        queue.reset()
+    }
+}
