@@ -62,7 +62,7 @@ public final class Server {
                 }
             }
         }
-        for log in [context.errorLog, context.accessLog] where log.wantsWrite {
+        for log in logs where log.wantsWrite {
             writable.insert(log.descriptor!.raw)
         }
         for connection in connections {
@@ -86,13 +86,7 @@ public final class Server {
         for connection in connections {
             connection.handleEvents(readable: readable, writable: writable)
         }
-        if context.errorLog.wantsWrite, writable.contains(context.errorLog.descriptor!.raw) {
-            context.errorLog.flush()
-        }
-        if context.accessLog !== context.errorLog, context.accessLog.wantsWrite,
-           writable.contains(context.accessLog.descriptor!.raw) {
-            context.accessLog.flush()
-        }
+        flushLogs()
         connections.removeAll { $0.isClosed }
         // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
         // one that this pass's select() reported.
@@ -113,11 +107,28 @@ public final class Server {
                                       context: context))
     }
 
+    /// The distinct log sinks (access and error log may share one).
+    private var logs: [LogSink] {
+        context.accessLog === context.errorLog ? [context.errorLog] : [context.errorLog, context.accessLog]
+    }
+
+    private func flushLogs() {
+        for log in logs where log.wantsWrite && writable.contains(log.descriptor!.raw) {
+            log.flush()
+        }
+    }
+
     private func shutdown() {
         listeners.forEach { $0.close() }
         connections.forEach { $0.close() }
         connections.removeAll()
-        context.errorLog.drainAtExit()
-        if context.accessLog !== context.errorLog { context.accessLog.drainAtExit() }
+        // Last log lines still go through select(), for at most a second.
+        for _ in 0..<10 where logs.contains(where: \.wantsWrite) {
+            writable.removeAll(capacity: highestDescriptor + 1)
+            for log in logs where log.wantsWrite { writable.insert(log.descriptor!.raw) }
+            let limit = writable.limit
+            guard writable.withSelectPointer({ cselect_select(limit, nil, $0, 100_000) }) > 0 else { continue }
+            flushLogs()
+        }
     }
 }

@@ -32,7 +32,7 @@ import Glibc
         #expect(pipe(&ends) == 0)
         let high: Int32 = 1500
         var limit = rlimit()
-        getrlimit(RLIMIT_NOFILE, &limit)
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         try #require(limit.rlim_max > rlim_t(high), "descriptor limit too low for this test")
         _ = cselect_raise_fd_limit()
         #expect(dup2(ends[0], high) == high)
@@ -43,7 +43,8 @@ import Glibc
         readable.removeAll(capacity: high + 1)
         readable.insert(high)
         readable.insert(ends[0])
-        let ready = readable.withSelectPointer { cselect_select(readable.limit, $0, nil, 1_000_000) }
+        let nfds = readable.limit
+        let ready = readable.withSelectPointer { cselect_select(nfds, $0, nil, 1_000_000) }
         #expect(ready == 2)
         #expect(readable.contains(high))
     }

@@ -41,6 +41,9 @@ final class Connection {
     private var phase = Phase.header
     private(set) var deadline: ContinuousClock.Instant
 
+    /// Set when a request failed mid-way: input may still be on its way.
+    private var lingerOnClose = false
+
     /// What this pass asked select() for; only these may be acted on when it returns.
     private var watchingRead = false
     private var watchingWrite = false
@@ -245,6 +248,7 @@ final class Connection {
                 release(response)
                 response = context.responder.errorResponse(.payloadTooLarge, for: request)
                 keepAlive = false
+                lingerOnClose = true
             }
             pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
                                       version: head.version)
@@ -290,23 +294,24 @@ final class Connection {
             state = .readingHead(RequestParser())
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
-            let unread = inboundStart < inbound.count
-            state = .closing(linger: unread)
+            state = .closing(linger: lingerOnClose || inboundStart < inbound.count)
         }
     }
 
     /// Answers an unusable request with its error status and closes: the framing can no longer be trusted.
     private func fail(_ error: HTTPError, version: HTTPVersion = .http11) {
-        if case .streaming(let stream, _) = state { stream.file.descriptor.close() }
+        switch state {
+        case .streaming(let stream, _): stream.file.descriptor.close()
+        case .discardingBody(_, let pending): release(pending.response)
+        case .readingHead, .closing, .closed: break
+        }
         if error.status.code >= 500 {
             context.errorLog.line("webserv: \(peer.host): \(error.status.code) \(error.reason)")
         }
-        let response = context.responder.errorResponse(error.status, for: nil)
-        ResponseWriter.writeHead(response, keepAlive: false, requestVersion: version, dateLine: context.dateLine,
-                                 into: &outbound)
-        if case .bytes(let bytes) = response.body { outbound.append(bytes) }
-        state = .closing(linger: true)
-        setPhase(.send)
+        let response = context.responder.errorResponse(error.status, arrivingOn: local)
+        // The client may still be sending what we will not read: linger so it gets this answer before the close.
+        lingerOnClose = true
+        start(PendingResponse(response: response, keepAlive: false, isHead: false, version: version))
     }
 
     /// A response that will not be sent still owns its file descriptor.

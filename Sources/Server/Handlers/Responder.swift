@@ -71,7 +71,7 @@ final class Responder {
 
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
-            return fileResponse(fsPath, identity, status: .ok, for: request) ?? errorResponse(.forbidden, for: request)
+            return fileResponse(fsPath, identity, status: .ok, isHead: request.method == .head) ?? errorResponse(.forbidden, for: request)
         case .directory:
             return directoryResponse(fsPath, for: request)
         case .notFound:
@@ -93,7 +93,7 @@ final class Responder {
         for name in request.location.index {
             let candidate = directory + name
             if case .regular(let identity) = FileInfo.lookUp(candidate) {
-                return fileResponse(candidate, identity, status: .ok, for: request)
+                return fileResponse(candidate, identity, status: .ok, isHead: request.method == .head)
                     ?? errorResponse(.forbidden, for: request)
             }
         }
@@ -111,10 +111,10 @@ final class Responder {
     /// A file as a response: cached bytes, or an open descriptor streamed through the select loop.
     /// nil when the file cannot be opened (permissions).
     private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status,
-                              for request: RoutedRequest) -> Response? {
+                              isHead: Bool) -> Response? {
         let type = MIMETypes.contentType(forPath: fsPath)
         var response: Response
-        if request.method == .head {
+        if isHead {
             response = Response(status: status, contentType: type, announcedLength: identity.size)
         } else if let bytes = fileCache.bytes(for: fsPath, identity: identity) {
             response = Response(status: status, contentType: type, body: .bytes(bytes))
@@ -162,23 +162,33 @@ final class Responder {
 
     /// The error page for `status`: the location's `error_page` when it names a readable file (served with
     /// the original status), else the built-in page.
-    func errorResponse(_ status: Status, for request: RoutedRequest?) -> Response {
-        if let request, let uri = request.location.errorPages[status.code] {
+    func errorResponse(_ status: Status, for request: RoutedRequest) -> Response {
+        errorResponse(status, server: request.server, location: request.location, isHead: request.method == .head)
+    }
+
+    /// For a request that could not be routed (unparsable): the pages of the endpoint's default server.
+    func errorResponse(_ status: Status, arrivingOn local: Endpoint) -> Response {
+        let server = router.server(forHost: nil, localEndpoint: local)
+        return errorResponse(status, server: server, location: router.location(for: "/", in: server), isHead: false)
+    }
+
+    private func errorResponse(_ status: Status, server: VirtualServer, location: Location, isHead: Bool) -> Response {
+        if let uri = location.errorPages[status.code] {
             if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
                 var response = errorPage(.found)
                 response.headers.append(("Location", uri))
-                return headAware(response, for: request)
+                return headOnly(response, isHead)
             }
             let pagePath = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
-            let pageLocation = router.location(for: pagePath, in: request.server)
+            let pageLocation = router.location(for: pagePath, in: server)
             if let fsPath = PathResolver.fileSystemPath(for: pagePath, in: pageLocation),
                case .regular(let identity) = FileInfo.lookUp(fsPath),
-               var response = fileResponse(fsPath, identity, status: status, for: request) {
+               var response = fileResponse(fsPath, identity, status: status, isHead: isHead) {
                 response.lastModified = nil
                 return response
             }
         }
-        return headAware(errorPage(status), for: request)
+        return headOnly(errorPage(status), isHead)
     }
 
     private func errorPage(_ status: Status) -> Response {
@@ -186,8 +196,12 @@ final class Responder {
     }
 
     /// HEAD gets the GET headers without the body.
-    private func headAware(_ response: Response, for request: RoutedRequest?) -> Response {
-        guard request?.method == .head, case .bytes(let bytes) = response.body else { return response }
+    private func headAware(_ response: Response, for request: RoutedRequest) -> Response {
+        headOnly(response, request.method == .head)
+    }
+
+    private func headOnly(_ response: Response, _ isHead: Bool) -> Response {
+        guard isHead, case .bytes(let bytes) = response.body else { return response }
         var head = response
         head.body = .empty
         head.contentLength = bytes.count

@@ -52,11 +52,4 @@ final class LogSink {
         let written = queue.withPending { descriptor.write($0) }
         if written > 0 { queue.consume(written) } else { queue.reset() }
     }
-
-    /// At shutdown, after the loop: one last best-effort write of what is queued.
-    func drainAtExit() {
-        guard let descriptor else { return }
-        _ = queue.withPending { descriptor.write($0) }
-        queue.reset()
-    }
 }
