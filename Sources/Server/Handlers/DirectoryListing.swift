@@ -1,3 +1,5 @@
+import Glibc
+
 /// One entry of a directory, for a listing.
 public struct DirectoryEntry: Equatable, Sendable {
     public var name: String
@@ -17,9 +19,99 @@ public struct DirectoryEntry: Equatable, Sendable {
 /// The autoindex page, nginx-style.
 public enum DirectoryListing {
     /// Entries of a directory (without "." and ".."), or nil when it cannot be opened.
-    public static func entries(ofDirectory fsPath: String) -> [DirectoryEntry]? { nil }
+    /// Symlinks are followed (stat), as when the file is served. Entries whose link could not work are
+    /// skipped so that every link on the page leads somewhere: a failing stat (broken symlink, no permission),
+    /// a name that is not UTF-8 or that holds a control character (the request-target parser refuses those).
+    /// Hidden files are listed: the page shows what a request could fetch anyway.
+    public static func entries(ofDirectory fsPath: String) -> [DirectoryEntry]? {
+        guard let directory = opendir(fsPath) else { return nil }
+        defer { closedir(directory) }
+        let base = fsPath.hasSuffix("/") ? fsPath : fsPath + "/"
+        var result: [DirectoryEntry] = []
+        while let entry = readdir(directory) {
+            let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return nil }
+                return String(validating: bytes, as: UTF8.self)
+            }
+            guard let name, name != ".", name != ".." else { continue }
+            var info = stat()
+            guard stat(base + name, &info) == 0 else { continue }
+            result.append(DirectoryEntry(name: name, isDirectory: info.st_mode & S_IFMT == S_IFDIR,
+                                         size: Int(info.st_size), modified: Int(info.st_mtim.tv_sec)))
+        }
+        return result
+    }
 
     /// `Index of /path/`: directories first, then files, each sorted by name; names HTML-escaped, hrefs
-    /// percent-encoded; sizes and dates shown.
-    public static func html(uriPath: String, entries: [DirectoryEntry]) -> [UInt8] { [] }
+    /// percent-encoded; sizes and dates shown. `uriPath` is the decoded request path and ends with "/"
+    /// (the handler redirects first), since the hrefs are relative to it.
+    public static func html(uriPath: String, entries: [DirectoryEntry]) -> [UInt8] {
+        let sorted = entries.sorted { a, b in
+            a.isDirectory != b.isDirectory ? a.isDirectory : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(1024 + sorted.count * 160)
+        out.append(contentsOf: "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n".utf8)
+        out.append(contentsOf: "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n".utf8)
+        out.append(contentsOf: "<title>Index of ".utf8)
+        HTMLEscaping.append(uriPath, to: &out)
+        out.append(contentsOf: "</title>\n<style>\n".utf8)
+        out.append(contentsOf: style.utf8)
+        out.append(contentsOf: "</style>\n</head>\n<body>\n<h1>Index of ".utf8)
+        HTMLEscaping.append(uriPath, to: &out)
+        out.append(contentsOf: "</h1>\n<table>\n".utf8)
+        out.append(contentsOf: "<thead><tr><th>Name</th><th>Last modified</th><th>Size</th></tr></thead>\n".utf8)
+        out.append(contentsOf: "<tbody>\n".utf8)
+        if uriPath != "/" {
+            out.append(contentsOf: "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n".utf8)
+        }
+        for entry in sorted {
+            out.append(contentsOf: "<tr><td><a href=\"".utf8)
+            PercentEncoding.appendEncodedSegment(entry.name.utf8, to: &out)
+            if entry.isDirectory { out.append(UInt8(ascii: "/")) }
+            out.append(contentsOf: "\">".utf8)
+            HTMLEscaping.append(entry.name, to: &out)
+            if entry.isDirectory { out.append(UInt8(ascii: "/")) }
+            out.append(contentsOf: "</a></td><td>".utf8)
+            appendListingDate(entry.modified, to: &out)
+            out.append(contentsOf: "</td><td>".utf8)
+            if entry.isDirectory {
+                out.append(UInt8(ascii: "-"))
+            } else {
+                out.append(contentsOf: String(entry.size).utf8)
+            }
+            out.append(contentsOf: "</td></tr>\n".utf8)
+        }
+        out.append(contentsOf: "</tbody>\n</table>\n<hr>\n<footer>webserv</footer>\n</body>\n</html>\n".utf8)
+        return out
+    }
+
+    private static let style = """
+        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222}
+        h1{font-size:1.4em;font-weight:600;word-break:break-all}
+        table{border-collapse:collapse;width:100%}
+        th,td{padding:.25em .75em;text-align:left;white-space:nowrap}
+        th{border-bottom:1px solid #ccc}
+        td:first-child{white-space:normal;word-break:break-all;width:100%}
+        td:nth-child(3){text-align:right;font-variant-numeric:tabular-nums}
+        tbody tr:hover{background:#f3f6fa}
+        a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
+        footer{color:#777;font-size:.85em}
+
+        """
+
+    /// `dd-Mon-yyyy hh:mm` in UTC, as nginx's autoindex shows dates.
+    static func appendListingDate(_ seconds: Int, to out: inout [UInt8]) {
+        let c = HTTPDate.components(seconds)
+        HTTPDate.appendDigits(c.day, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        out.append(contentsOf: HTTPDate.monthNames[c.month - 1])
+        out.append(UInt8(ascii: "-"))
+        HTTPDate.appendDigits(c.year, width: 4, to: &out)
+        out.append(UInt8(ascii: " "))
+        HTTPDate.appendDigits(c.hour, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        HTTPDate.appendDigits(c.minute, width: 2, to: &out)
+    }
 }

@@ -1,0 +1,51 @@
+import Testing
+@testable import Server
+
+@Suite struct ErrorPagesTests {
+    static let explained = [400, 401, 403, 404, 405, 408, 409, 411, 412, 413, 414, 415, 416, 431, 500, 501, 502,
+                            503, 504, 505, 507]
+
+    func page(_ status: Status) -> String {
+        String(decoding: ErrorPages.defaultPage(for: status), as: UTF8.self)
+    }
+
+    @Test(arguments: explained)
+    func commonStatusHasTitleHeadingExplanationAndFooter(_ code: Int) {
+        let status = Status(code: code)
+        let text = page(status)
+        #expect(text.hasPrefix("<!DOCTYPE html>"))
+        #expect(text.contains("<title>\(code) \(status.reason)</title>"))
+        #expect(text.contains("<h1>\(code) \(status.reason)</h1>"))
+        #expect(text.contains("<hr><center>webserv</center>"))
+        let generic = ErrorPages.explanation(for: code >= 500 ? 599 : 499)
+        #expect(ErrorPages.explanation(for: code) != generic)
+        #expect(text.contains("<p>\(ErrorPages.explanation(for: code))</p>"))
+    }
+
+    @Test func explanationsAreDistinct() {
+        let sentences = Self.explained.map(ErrorPages.explanation(for:))
+        #expect(Set(sentences).count == sentences.count)
+    }
+
+    @Test func otherStatusGetsAGenericPage() {
+        let text = page(Status(418, "I'm a teapot"))
+        #expect(text.contains("<title>418 I&#39;m a teapot</title>"))
+        #expect(text.contains("<h1>418 I&#39;m a teapot</h1>"))
+        #expect(text.contains("<p>\(ErrorPages.explanation(for: 499))</p>"))
+        #expect(page(Status(code: 599)).contains("<title>599 Unknown</title>"))
+    }
+
+    @Test func customReasonIsHonouredEvenForAStandardCode() {
+        #expect(page(Status(404, "Gone <Fishing>")).contains("<h1>404 Gone &lt;Fishing&gt;</h1>"))
+        #expect(page(.notFound).contains("<h1>404 Not Found</h1>"))
+    }
+
+    @Test func standardPagesAreBuiltOnceAndShared() {
+        let first = ErrorPages.defaultPage(for: .notFound)
+        let second = ErrorPages.defaultPage(for: .notFound)
+        #expect(first == second)
+        first.withUnsafeBufferPointer { a in
+            second.withUnsafeBufferPointer { b in #expect(a.baseAddress == b.baseAddress) }
+        }
+    }
+}
