@@ -1,17 +1,147 @@
 /// Header fields in arrival order, kept as bytes; names compare case-insensitively.
 public struct Headers: Sendable {
-    public init() {}
+    /// Where one field's name and value sit in `bytes` (value already stripped of OWS).
+    struct Field: Sendable {
+        var nameStart: Int32
+        var nameEnd: Int32
+        var valueStart: Int32
+        var valueEnd: Int32
+
+        var name: Range<Int> { Int(nameStart)..<Int(nameEnd) }
+        var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
+    }
+
+    /// The field lines as received (one copy per request); `fields` indexes into it.
+    private(set) var bytes: [UInt8]
+    private(set) var fields: [Field]
+
+    public init() {
+        bytes = []
+        fields = []
+    }
+
+    /// Takes ownership of the parser's field bytes and their ranges.
+    init(bytes: [UInt8], fields: [Field]) {
+        self.bytes = bytes
+        self.fields = fields
+    }
+
+    /// Builds headers from name/value pairs (tests, CGI responses, synthetic requests).
+    public init(_ pairs: [(name: String, value: String)]) {
+        self.init()
+        for (name, value) in pairs { append(name: name, value: value) }
+    }
+
+    /// Appends a field; the value is stored as given (callers trim it).
+    public mutating func append(name: String, value: String) {
+        let nameStart = Int32(bytes.count)
+        bytes.append(contentsOf: name.utf8)
+        let nameEnd = Int32(bytes.count)
+        bytes.append(contentsOf: value.utf8)
+        fields.append(Field(nameStart: nameStart, nameEnd: nameEnd, valueStart: nameEnd,
+                            valueEnd: Int32(bytes.count)))
+    }
 
     /// The first value of the named field (case-insensitive), without surrounding whitespace.
-    public subscript(name: String) -> String? { nil }
+    public subscript(name: String) -> String? {
+        guard let range = firstValueRange(named: name) else { return nil }
+        return string(range)
+    }
 
     /// Every value of the named field, in order.
-    public func values(named name: String) -> [String] { [] }
+    public func values(named name: String) -> [String] {
+        var result: [String] = []
+        for field in fields where nameMatches(field, name) { result.append(string(field.value)) }
+        return result
+    }
 
-    public func contains(_ name: String) -> Bool { false }
+    public func contains(_ name: String) -> Bool {
+        firstValueRange(named: name) != nil
+    }
 
-    public var count: Int { 0 }
+    /// Whether a comma-separated list field (Connection, Expect, Transfer-Encoding…) holds `token`,
+    /// compared case-insensitively across every field of that name (RFC 9110 §5.6.1, §5.3).
+    public func contains(_ name: String, token: String) -> Bool {
+        var found = false
+        forEachListElement(named: name) { element in
+            if !found && asciiCaseInsensitiveEqual(element, token) { found = true }
+        }
+        return found
+    }
+
+    public var count: Int { fields.count }
 
     /// Every field in order, as sent (name spelling preserved).
-    public func forEach(_ body: (_ name: String, _ value: String) -> Void) {}
+    public func forEach(_ body: (_ name: String, _ value: String) -> Void) {
+        for field in fields { body(string(field.name), string(field.value)) }
+    }
+
+    // MARK: Byte-level access for the HTTP layer
+
+    /// The first value of the named field as a byte range of `bytes`.
+    func firstValueRange(named name: String) -> Range<Int>? {
+        for field in fields where nameMatches(field, name) { return field.value }
+        return nil
+    }
+
+    /// Calls `body` with each element of a comma-separated list field, trimmed of OWS; empty elements are
+    /// skipped (RFC 9110 §5.6.1.2) unless `keepingEmpty`. Covers every field of that name, in order.
+    func forEachListElement(named name: String, keepingEmpty: Bool = false, _ body: (ArraySlice<UInt8>) -> Void) {
+        for field in fields where nameMatches(field, name) {
+            var elementStart = field.value.lowerBound
+            for i in field.value.lowerBound...field.value.upperBound
+            where i == field.value.upperBound || bytes[i] == UInt8(ascii: ",") {
+                let element = Headers.trimmed(bytes[elementStart..<i])
+                if keepingEmpty || !element.isEmpty { body(element) }
+                elementStart = i + 1
+            }
+        }
+    }
+
+    private func nameMatches(_ field: Field, _ name: String) -> Bool {
+        asciiCaseInsensitiveEqual(bytes[field.name], name)
+    }
+
+    private func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    static func trimmed(_ slice: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var lower = slice.startIndex
+        var upper = slice.endIndex
+        while lower < upper && isOWS(slice[lower]) { lower += 1 }
+        while upper > lower && isOWS(slice[upper - 1]) { upper -= 1 }
+        return slice[lower..<upper]
+    }
+
+    @inline(__always) static func isOWS(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+    }
+}
+
+extension Headers: ExpressibleByDictionaryLiteral {
+    /// `["Host": "example.com"]`; repeated names are kept, in order.
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements.map { (name: $0.0, value: $0.1) })
+    }
+}
+
+/// ASCII case-insensitive comparison of bytes with a String, without allocating.
+@inline(__always)
+func asciiCaseInsensitiveEqual(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { utf8 in
+        guard utf8.count == bytes.count else { return false }
+        var i = bytes.startIndex
+        for c in utf8 {
+            if asciiLowercased(bytes[i]) != asciiLowercased(c) { return false }
+            i += 1
+        }
+        return true
+    }
+}
+
+@inline(__always)
+func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
 }

@@ -22,6 +22,21 @@ public struct RequestHead: Sendable {
     }
 }
 
+extension RequestHead {
+    /// Whether the connection may stay open after this request (RFC 9112 §9.3): HTTP/1.1 unless
+    /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    public var wantsKeepAlive: Bool {
+        if headers.contains("Connection", token: "close") { return false }
+        return version == .http11 || headers.contains("Connection", token: "keep-alive")
+    }
+
+    /// Whether the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1; HTTP/1.1 only).
+    public var expectsContinue: Bool {
+        version == .http11 && headers.contains("Expect", token: "100-continue")
+    }
+}
+
+/// The protocol version of a request line; 1.x beyond 1.1 is recorded as 1.1 (RFC 9110 §2.5).
 public struct HTTPVersion: Equatable, Sendable {
     public var major: Int
     public var minor: Int

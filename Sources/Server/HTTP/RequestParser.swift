@@ -1,5 +1,6 @@
 /// Resumable byte-level parser of a request line and header section (RFC 9112 §2–5).
 public struct RequestParser: Sendable {
+    /// Sizes enforced on the byte that would exceed them (Apache's and nginx's defaults).
     public struct Limits: Sendable {
         public var requestLine = 8192
         public var headerLine = 8192
@@ -8,10 +9,345 @@ public struct RequestParser: Sendable {
         public init() {}
     }
 
-    public init(limits: Limits = Limits()) {}
+    /// Where the scan stands; each call resumes here.
+    private enum State: UInt8 {
+        case leadingLine, leadingCR, requestLineStart, method, targetStart, target, version, requestLineEnd
+        case requestLineCR, fieldStart, name, value, valueCR, finalCR, done
+    }
+
+    private let limits: Limits
+    private var state = State.leadingLine
+    /// Every position below is an offset from the head's first byte, so the caller may move the head within
+    /// its buffer between calls; `scanned` is where the next call resumes.
+    private var scanned = 0
+    private var requestLineStart = 0
+    private var methodEnd = 0
+    private var targetStart = 0
+    private var targetEnd = 0
+    private var versionIndex = 0
+    private var major = 0
+    private var minor = 0
+    private var version = HTTPVersion.http11
+    private var headersStart = 0
+    private var lineStart = 0
+    private var nameEnd = 0
+    private var valueStart = -1
+    private var valueEnd = -1
+    private var hostCount = 0
+    private var fields: [Headers.Field] = []
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
 
     /// Scans `buffer[start...]`, where `start` is the first byte of this request's head. Only bytes not scanned
     /// by an earlier call are looked at. Returns the head once its final empty line has arrived, nil when more
     /// bytes are needed.
-    public mutating func parse(_ buffer: [UInt8], from start: Int) throws(HTTPError) -> RequestHead? { nil }
+    public mutating func parse(_ buffer: [UInt8], from start: Int) throws(HTTPError) -> RequestHead? {
+        precondition(state != .done, "a RequestParser parses one head; make a new one for the next request")
+        precondition(start >= 0 && start + scanned <= buffer.count, "the head's bytes must stay in the buffer")
+        return try buffer.withUnsafeBufferPointer { (whole) throws(HTTPError) -> RequestHead? in
+            let head = UnsafeBufferPointer(rebasing: whole[start...])
+            guard let length = try scan(head) else { return nil }
+            return try makeHead(head, length: length)
+        }
+    }
+
+    /// Advances the state machine over `head[scanned...]`; returns the head's length once complete.
+    private mutating func scan(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPError) -> Int? {
+        let end = head.count
+        var p = scanned
+        defer { scanned = p }
+        while p < end {
+            let byte = head[p]
+            switch state {
+            case .leadingLine:
+                // RFC 9112 §2.2: one empty line before the request line is tolerated.
+                if byte == cr {
+                    state = .leadingCR
+                    p += 1
+                } else if byte == lf {
+                    requestLineStart = p + 1
+                    state = .requestLineStart
+                    p += 1
+                } else {
+                    state = .method
+                }
+
+            case .leadingCR:
+                guard byte == lf else { throw HTTPError(.badRequest, "bare CR before request line") }
+                requestLineStart = p + 1
+                state = .requestLineStart
+                p += 1
+
+            case .requestLineStart:
+                if byte == cr || byte == lf {
+                    throw HTTPError(.badRequest, "more than one empty line before request line")
+                }
+                state = .method
+
+            case .method:
+                let stop = min(end, requestLineStart + limits.requestLine)
+                while p < stop && isTokenChar(head[p]) { p += 1 }
+                guard p < end else { break }
+                let byte = head[p]
+                try checkRequestLineLength(p, byte)
+                guard byte == space, p > requestLineStart else {
+                    throw HTTPError(.badRequest, "invalid method token")
+                }
+                methodEnd = p
+                state = .targetStart
+                p += 1
+
+            case .targetStart:
+                try checkRequestLineLength(p, byte)
+                guard isVisible(byte) else { throw HTTPError(.badRequest, "missing or malformed request-target") }
+                targetStart = p
+                state = .target
+                p += 1
+
+            case .target:
+                let stop = min(end, requestLineStart + limits.requestLine)
+                while p < stop && isVisible(head[p]) { p += 1 }
+                guard p < end else { break }
+                let byte = head[p]
+                try checkRequestLineLength(p, byte)
+                guard byte == space else { throw HTTPError(.badRequest, "invalid byte in request-target") }
+                targetEnd = p
+                versionIndex = 0
+                state = .version
+                p += 1
+
+            case .version:
+                try checkRequestLineLength(p, byte)
+                try scanVersion(byte)
+                p += 1
+
+            case .requestLineEnd:
+                if byte == cr {
+                    state = .requestLineCR
+                } else if byte == lf {
+                    try finishRequestLine(lf: p)
+                } else {
+                    try checkRequestLineLength(p, byte)
+                    throw HTTPError(.badRequest, "malformed HTTP version")
+                }
+                p += 1
+
+            case .requestLineCR:
+                guard byte == lf else { throw HTTPError(.badRequest, "bare CR in request line") }
+                try finishRequestLine(lf: p)
+                p += 1
+
+            case .fieldStart:
+                if byte == cr {
+                    state = .finalCR
+                    p += 1
+                    continue
+                }
+                if byte == lf {
+                    state = .done
+                    p += 1
+                    return p
+                }
+                try checkSectionSize(p)
+                if fields.count >= limits.fieldCount {
+                    throw HTTPError(.headerFieldsTooLarge, "more than \(limits.fieldCount) header fields")
+                }
+                // RFC 9112 §5.2: obs-fold is rejected in requests.
+                if byte == space || byte == tab { throw HTTPError(.badRequest, "obsolete line folding") }
+                guard isTokenChar(byte) else { throw HTTPError(.badRequest, "invalid field name") }
+                lineStart = p
+                state = .name
+                p += 1
+
+            case .name:
+                let stop = min(end, lineStart + limits.headerLine, headersStart + limits.headerSection)
+                while p < stop && isTokenChar(head[p]) { p += 1 }
+                guard p < end else { break }
+                let byte = head[p]
+                try checkFieldLineLength(p, byte)
+                if byte == colon {
+                    nameEnd = p
+                    valueStart = -1
+                    state = .value
+                    p += 1
+                } else if byte == space || byte == tab {
+                    // RFC 9112 §5.1: no whitespace between field name and colon.
+                    throw HTTPError(.badRequest, "whitespace before colon in field line")
+                } else if byte == cr || byte == lf {
+                    throw HTTPError(.badRequest, "field line without colon")
+                } else {
+                    throw HTTPError(.badRequest, "invalid character in field name")
+                }
+
+            case .value:
+                let stop = min(end, lineStart + limits.headerLine, headersStart + limits.headerSection)
+                var first = valueStart
+                var last = valueEnd
+                while p < stop {
+                    let c = head[p]
+                    if c > space && c != del {
+                        if first < 0 { first = p }
+                        last = p + 1
+                    } else if c != space && c != tab {
+                        break
+                    }
+                    p += 1
+                }
+                valueStart = first
+                valueEnd = last
+                guard p < end else { break }
+                let byte = head[p]
+                try checkFieldLineLength(p, byte)
+                if byte == cr {
+                    state = .valueCR
+                } else if byte == lf {
+                    finishField(head, lf: p)
+                } else {
+                    throw HTTPError(.badRequest, "control character in field value")
+                }
+                p += 1
+
+            case .valueCR:
+                try checkSectionSize(p)
+                guard byte == lf else { throw HTTPError(.badRequest, "bare CR in field line") }
+                finishField(head, lf: p)
+                p += 1
+
+            case .finalCR:
+                guard byte == lf else { throw HTTPError(.badRequest, "bare CR at end of header section") }
+                state = .done
+                p += 1
+                return p
+
+            case .done:
+                preconditionFailure("unreachable: scanning stops at the end of the head")
+            }
+        }
+        return nil
+    }
+
+    /// `HTTP/` DIGIT `.` DIGIT, one byte at a time (RFC 9112 §2.3).
+    private mutating func scanVersion(_ byte: UInt8) throws(HTTPError) {
+        let ok: Bool
+        switch versionIndex {
+        case 0: ok = byte == UInt8(ascii: "H")
+        case 1, 2: ok = byte == UInt8(ascii: "T")
+        case 3: ok = byte == UInt8(ascii: "P")
+        case 4: ok = byte == UInt8(ascii: "/")
+        case 5:
+            ok = isDigit(byte)
+            major = Int(byte &- UInt8(ascii: "0"))
+        case 6: ok = byte == UInt8(ascii: ".")
+        default:
+            ok = isDigit(byte)
+            minor = Int(byte &- UInt8(ascii: "0"))
+            state = .requestLineEnd
+        }
+        guard ok else { throw HTTPError(.badRequest, "malformed HTTP version") }
+        versionIndex += 1
+    }
+
+    private mutating func finishRequestLine(lf: Int) throws(HTTPError) {
+        switch major {
+        case 1:
+            // RFC 9110 §2.5: a later 1.x minor version is answered as 1.1.
+            version = minor == 0 ? .http10 : .http11
+        case 2...9:
+            throw HTTPError(.httpVersionNotSupported, "HTTP major version \(major)")
+        default:
+            throw HTTPError(.badRequest, "HTTP version 0.x")
+        }
+        headersStart = lf + 1
+        lineStart = lf + 1
+        // Typical browser requests carry 8–15 fields: one allocation instead of five regrowths.
+        fields.reserveCapacity(16)
+        state = .fieldStart
+    }
+
+    private mutating func finishField(_ head: UnsafeBufferPointer<UInt8>, lf: Int) {
+        let nameStart = lineStart - headersStart
+        let name = nameEnd - headersStart
+        let value = valueStart < 0 ? name + 1..<name + 1 : valueStart - headersStart..<valueEnd - headersStart
+        fields.append(Headers.Field(nameStart: Int32(nameStart), nameEnd: Int32(name),
+                                    valueStart: Int32(value.lowerBound), valueEnd: Int32(value.upperBound)))
+        if nameEnd - lineStart == 4
+            && asciiLowercased(head[lineStart]) == UInt8(ascii: "h")
+            && asciiLowercased(head[lineStart + 1]) == UInt8(ascii: "o")
+            && asciiLowercased(head[lineStart + 2]) == UInt8(ascii: "s")
+            && asciiLowercased(head[lineStart + 3]) == UInt8(ascii: "t") {
+            hostCount += 1
+        }
+        lineStart = lf + 1
+        state = .fieldStart
+    }
+
+    /// 414 when a byte other than the line terminator would make the request line longer than the limit.
+    @inline(__always)
+    private func checkRequestLineLength(_ p: Int, _ byte: UInt8) throws(HTTPError) {
+        if p >= requestLineStart + limits.requestLine && byte != cr && byte != lf {
+            throw HTTPError(.uriTooLong, "request line longer than \(limits.requestLine) bytes")
+        }
+    }
+
+    @inline(__always)
+    private func checkFieldLineLength(_ p: Int, _ byte: UInt8) throws(HTTPError) {
+        if p >= lineStart + limits.headerLine && byte != cr && byte != lf {
+            throw HTTPError(.headerFieldsTooLarge, "header line longer than \(limits.headerLine) bytes")
+        }
+        try checkSectionSize(p)
+    }
+
+    /// The section counts every byte of every field line, terminators included, but not the final empty line.
+    @inline(__always)
+    private func checkSectionSize(_ p: Int) throws(HTTPError) {
+        if p >= headersStart + limits.headerSection {
+            throw HTTPError(.headerFieldsTooLarge, "header section larger than \(limits.headerSection) bytes")
+        }
+    }
+
+    private func makeHead(_ head: UnsafeBufferPointer<UInt8>, length: Int) throws(HTTPError) -> RequestHead {
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1, never more than one.
+        if hostCount > 1 { throw HTTPError(.badRequest, "more than one Host field") }
+        if hostCount == 0 && version == .http11 { throw HTTPError(.badRequest, "HTTP/1.1 request without Host") }
+        let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
+        let headers = Headers(bytes: fieldBytes, fields: fields)
+
+        let methodBytes = UnsafeBufferPointer(rebasing: head[requestLineStart..<methodEnd])
+        let method = Method(token: methodBytes)
+        return RequestHead(
+            method: method,
+            methodToken: method?.rawValue ?? String(decoding: methodBytes, as: UTF8.self),
+            target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
+            version: version,
+            headers: headers,
+            headLength: length)
+    }
+}
+
+private let cr: UInt8 = 0x0D
+private let lf: UInt8 = 0x0A
+private let space: UInt8 = 0x20
+private let tab: UInt8 = 0x09
+private let colon: UInt8 = 0x3A
+private let del: UInt8 = 0x7F
+
+/// tchar (RFC 9110 §5.6.2) as two 64-bit masks over ASCII, so the test costs no table load.
+@inline(__always)
+func isTokenChar(_ byte: UInt8) -> Bool {
+    if byte < 64 { return (0x03FF_6CFA_0000_0000 as UInt64) >> UInt64(byte) & 1 != 0 }
+    if byte < 128 { return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> UInt64(byte &- 64) & 1 != 0 }
+    return false
+}
+
+/// VCHAR: the only bytes allowed in a request-target.
+@inline(__always)
+private func isVisible(_ byte: UInt8) -> Bool {
+    byte &- 0x21 < 0x5E
+}
+
+@inline(__always)
+func isDigit(_ byte: UInt8) -> Bool {
+    byte &- UInt8(ascii: "0") < 10
 }
