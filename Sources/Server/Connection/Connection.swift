@@ -234,7 +234,7 @@ final class Connection {
         }
         timeouts = request.server.timeouts
         var response = context.responder.respond(to: request)
-        var keepAlive = wantsKeepAlive(head) && !response.closesConnection
+        var keepAlive = head.wantsKeepAlive && !response.closesConnection
         let pending: PendingResponse
         switch framing {
         case .none, .length(0):
@@ -317,12 +317,6 @@ final class Connection {
     /// A response that will not be sent still owns its file descriptor.
     private func release(_ response: Response) {
         if case .file(let file) = response.body { file.descriptor.close() }
-    }
-
-    private func wantsKeepAlive(_ head: RequestHead) -> Bool {
-        if head.headers.contains("Connection", token: "close") { return false }
-        if head.version == .http10 { return head.headers.contains("Connection", token: "keep-alive") }
-        return true
     }
 
     /// Drops consumed input so the buffer does not grow across pipelined requests.
