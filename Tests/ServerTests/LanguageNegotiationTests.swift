@@ -1,0 +1,74 @@
+import Testing
+@testable import Server
+
+@Suite struct LanguageNegotiationTests {
+    @Test(arguments: [
+        ("en-US,en;q=0.9,fr;q=0.8,*;q=0.1",
+         [LanguageRange("en-us"), LanguageRange("en", quality: 900), LanguageRange("fr", quality: 800),
+          LanguageRange("*", quality: 100)]),
+        ("da, en-gb;q=0.8 , en;q=0.7",
+         [LanguageRange("da"), LanguageRange("en-gb", quality: 800), LanguageRange("en", quality: 700)]),
+        ("en;Q=0.5", [LanguageRange("en", quality: 500)]),
+        ("en ; q=0", [LanguageRange("en", quality: 0)]),
+        ("en;q=1.000, fr;q=0.001", [LanguageRange("en"), LanguageRange("fr", quality: 1)]),
+        ("en;level=1;q=0.5", [LanguageRange("en", quality: 500)]),
+        ("zh-Hant-CN-x-private1, i-klingon", [LanguageRange("zh-hant-cn-x-private1"), LanguageRange("i-klingon")]),
+        ("en;q=2, fr;q=1.001, de;q=0.1234, it;q=-1, es;q=, pt;q=.5, nl", [LanguageRange("nl")]),
+        ("123, en_US, abcdefghi, en-abcdefghi, en-, -en, e n", []),
+        (",, en ,", [LanguageRange("en")]),
+        ("", []),
+    ] as [(String, [LanguageRange])])
+    func acceptLanguageParsesRangesAndQValues(_ field: String, _ expected: [LanguageRange]) {
+        #expect(LanguageNegotiation.parse(field) == expected)
+    }
+
+    @Test(arguments: [
+        (nil, ["en", "fr"], "en"),
+        ("fr", ["en", "fr"], "fr"),
+        ("fr;q=0.5, en;q=0.8", ["fr", "en"], "en"),
+        ("en", ["en-US", "fr"], "en-US"),
+        ("EN-us", ["fr", "en-US"], "en-US"),
+        ("en-US", ["en", "fr"], "en"),
+        ("en-US", ["fr"], nil),
+        ("en-US", ["en-GB", "en"], "en"),
+        ("fr-CH, en;q=0.5", ["en", "fr"], "fr"),
+        ("fr-CH, fr;q=0.9, en;q=0.8", ["en", "fr"], "fr"),
+        ("de, en-US", ["en", "de"], "de"),
+        ("en-US, en;q=0.1, de;q=0.5", ["en", "de"], "de"),
+        ("zh-Hant-CN-x-private1", ["zh", "zh-Hant-CN"], "zh-Hant-CN"),
+        ("*", ["de", "fr"], "de"),
+        ("fr-CH, *", ["en", "fr"], "fr"),
+        ("*;q=0.5, fr", ["de", "fr"], "fr"),
+        ("de;q=0, *", ["de", "fr"], "fr"),
+        ("*;q=0", ["de", "fr"], nil),
+        ("en;q=0", ["en-US"], nil),
+        ("en, en-US;q=0", ["en-US", "en-GB"], "en-GB"),
+        ("en-US;q=0", ["en"], nil),
+        ("fr;q=0.5, de;q=0.5", ["de", "fr"], "de"),
+        ("fr;q=0.5, de;q=0.5", ["fr", "de"], "fr"),
+        ("not a language!", ["en", "fr"], "en"),
+        ("fr", [], nil),
+    ] as [(String?, [String], String?)])
+    func bestVariantFollowsQValuesThenServerOrder(_ field: String?, _ tags: [String], _ best: String?) {
+        #expect(LanguageNegotiation.bestTag(among: tags, acceptLanguage: field) == best)
+    }
+
+    @Test func variantsAreFoundAmongDirectoryEntriesSortedByTag() {
+        let names = ["page.html", "page.html.fr", "page.html.en-US", "page.html.en", "page.html.bak",
+                     "page.html.br", "page.html.gz", "page.html.old", "other.html.en", "page.htmlx.en",
+                     "page.html.", "page.html.de-CH-1996", "page.html.e1", "page.html.en.gz", "page.html.en-",
+                     "page.html.xx-YY"]
+        #expect(LanguageNegotiation.variants(of: "page.html", among: names) == [
+            LanguageVariant(tag: "de-CH-1996", fileName: "page.html.de-CH-1996"),
+            LanguageVariant(tag: "en", fileName: "page.html.en"),
+            LanguageVariant(tag: "en-US", fileName: "page.html.en-US"),
+            LanguageVariant(tag: "fr", fileName: "page.html.fr"),
+        ])
+    }
+
+    @Test func bestOfVariantsReturnsTheChosenFile() {
+        let variants = LanguageNegotiation.variants(of: "index.html", among: ["index.html.en", "index.html.fr"])
+        #expect(LanguageNegotiation.best(of: variants, acceptLanguage: "fr-FR, en;q=0.5")?.fileName == "index.html.fr")
+        #expect(LanguageNegotiation.best(of: variants, acceptLanguage: "de") == nil)
+    }
+}
