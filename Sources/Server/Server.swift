@@ -69,6 +69,8 @@ public final class Server {
             connection.declareInterest(read: &readable, write: &writable)
             nearest = min(nearest, connection.deadline)
         }
+        // Exited children do not wake select(): poll for them while there are any.
+        if context.hasChildren { nearest = min(nearest, now + .milliseconds(20)) }
 
         let limit = max(readable.limit, writable.limit)
         let wait = max(Duration.zero, nearest - now)
@@ -88,6 +90,7 @@ public final class Server {
         }
         flushLogs()
         connections.removeAll { $0.isClosed }
+        context.reapChildren()
         // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
         // one that this pass's select() reported.
         for listener in listeners where readable.contains(listener.socket.raw) {
@@ -122,6 +125,7 @@ public final class Server {
         listeners.forEach { $0.close() }
         connections.forEach { $0.close() }
         connections.removeAll()
+        context.reapAllChildren()
         // Last log lines still go through select(), for at most a second.
         for _ in 0..<10 where logs.contains(where: \.wantsWrite) {
             writable.removeAll(capacity: highestDescriptor + 1)

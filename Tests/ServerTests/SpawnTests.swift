@@ -49,7 +49,7 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
                  input: [UInt8] = []) throws -> (out: String, err: String, status: ProcessStatus) {
     let child = try spawnProcess(interpreter: interpreter, script: directory.script, environment: environment,
                                  directory: directory.directory)
-    for end in [child.stdin, child.stdout, child.stderr] {
+    for end in [child.stdin!, child.stdout, child.stderr] {
         #expect(fcntl(end.raw, F_GETFL) & O_NONBLOCK != 0, "parent's end \(end.raw) is non-blocking")
     }
     var stdinOpen = true, stdoutOpen = true, stderrOpen = true
@@ -57,11 +57,11 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
     var out: [UInt8] = [], err: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     if input.isEmpty {
-        child.stdin.close()
+        child.stdin!.close()
         stdinOpen = false
     }
     while stdinOpen || stdoutOpen || stderrOpen {
-        var fds = [pollfd(fd: stdinOpen ? child.stdin.raw : -1, events: Int16(POLLOUT), revents: 0),
+        var fds = [pollfd(fd: stdinOpen ? child.stdin!.raw : -1, events: Int16(POLLOUT), revents: 0),
                    pollfd(fd: stdoutOpen ? child.stdout.raw : -1, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: stderrOpen ? child.stderr.raw : -1, events: Int16(POLLIN), revents: 0)]
         guard poll(&fds, 3, 10_000) > 0 else {
@@ -69,10 +69,10 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
             break
         }
         if stdinOpen && fds[0].revents != 0 {
-            let count = input[written...].withUnsafeBytes { child.stdin.write($0) }
+            let count = input[written...].withUnsafeBytes { child.stdin!.write($0) }
             if count > 0 { written += count }
             if count <= 0 || written == input.count {
-                child.stdin.close()
+                child.stdin!.close()
                 stdinOpen = false
             }
         }
@@ -86,7 +86,7 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
             }
         }
     }
-    if stdinOpen { child.stdin.close() }
+    if stdinOpen { child.stdin!.close() }
     if stdoutOpen { child.stdout.close() }
     if stderrOpen { child.stderr.close() }
     return (text(out), text(err), reap(child.pid, nohang: false))
@@ -175,7 +175,7 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
         defer { dir.remove() }
         let child = try spawnProcess(interpreter: interpreter, script: dir.script, environment: [],
                                      directory: missingDirectory ? dir.directory + "/missing" : dir.directory)
-        child.stdin.close()
+        child.stdin!.close()
         #expect(readAll(child.stdout) == [])
         child.stdout.close()
         child.stderr.close()
@@ -187,7 +187,7 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
         defer { dir.remove() }
         let child = try spawnProcess(interpreter: "/bin/sh", script: dir.script, environment: [],
                                      directory: dir.directory)
-        defer { for end in [child.stdin, child.stdout, child.stderr] { end.close() } }
+        defer { for end in [child.stdin!, child.stdout, child.stderr] { end.close() } }
         #expect(reap(child.pid, nohang: true) == .running)
         killProcess(child.pid)
         #expect(reap(child.pid, nohang: false) == .killed(signal: SIGKILL))
@@ -223,9 +223,9 @@ private func run(_ interpreter: String, _ directory: ScriptDirectory, environmen
         defer { dir.remove() }
         let child = try spawnProcess(interpreter: "/bin/sh", script: dir.script, environment: [],
                                      directory: dir.directory)
-        defer { for end in [child.stdin, child.stdout, child.stderr] { end.close() } }
+        defer { for end in [child.stdin!, child.stdout, child.stderr] { end.close() } }
         #expect(reap(child.pid, nohang: false) == .exited(code: 0))
-        let written = Array("late".utf8).withUnsafeBytes { child.stdin.write($0) }
+        let written = Array("late".utf8).withUnsafeBytes { child.stdin!.write($0) }
         #expect(written < 0)
         #expect(readAll(child.stdout) == [])
     }

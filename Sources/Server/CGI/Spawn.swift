@@ -7,7 +7,8 @@ import Glibc
 struct SpawnedProcess {
     let pid: pid_t
     /// Write end of the child's stdin.
-    let stdin: Descriptor
+    /// nil when the child reads a spooled body file instead of a pipe.
+    let stdin: Descriptor?
     /// Read end of the child's stdout.
     let stdout: Descriptor
     /// Read end of the child's stderr.
@@ -28,8 +29,10 @@ enum ProcessStatus: Equatable, Sendable {
 /// argument, its directory as working directory), its three standard streams on fresh pipes. The child
 /// closes every other descriptor before execve (CSelect), so no client socket or other pipe leaks into it.
 /// An execve failure shows as exit status 127 with no output.
+/// With `stdinFile`, the child reads that file (a spooled request body) instead of a pipe; the caller keeps
+/// ownership of it.
 func spawnProcess(interpreter: String, script: String, environment: [String],
-                  directory: String) throws(Errno) -> SpawnedProcess {
+                  directory: String, stdinFile: Descriptor? = nil) throws(Errno) -> SpawnedProcess {
     var opened: [Int32] = []
     func makePipe() throws(Errno) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
@@ -41,7 +44,15 @@ func spawnProcess(interpreter: String, script: String, environment: [String],
         opened += ends
         return (ends[0], ends[1])
     }
-    let input = try makePipe()
+    let input: (read: Int32, write: Int32)
+    if let stdinFile {
+        let copy = dup(stdinFile.raw)
+        guard copy >= 0 else { throw Errno("dup") }
+        opened.append(copy)
+        input = (copy, -1)
+    } else {
+        input = try makePipe()
+    }
     let output = try makePipe()
     let errors = try makePipe()
 
@@ -74,14 +85,14 @@ func spawnProcess(interpreter: String, script: String, environment: [String],
     let pid = cselect_spawn(interpreter, argv, envp, directory, childEnds[0], childEnds[1], childEnds[2])
     let forkError = pid < 0 ? Errno("fork") : nil
     for fd in childEnds { close(fd) }
-    let parentEnds = [input.write, output.read, errors.read]
+    let parentEnds = [input.write, output.read, errors.read].filter { $0 >= 0 }
     if let forkError {
         for fd in parentEnds { close(fd) }
         throw forkError
     }
     for fd in parentEnds { _ = cselect_set_nonblocking(fd) }
-    return SpawnedProcess(pid: pid, stdin: Descriptor(input.write), stdout: Descriptor(output.read),
-                          stderr: Descriptor(errors.read))
+    return SpawnedProcess(pid: pid, stdin: input.write >= 0 ? Descriptor(input.write) : nil,
+                          stdout: Descriptor(output.read), stderr: Descriptor(errors.read))
 }
 
 /// Collects a child's exit status: with `nohang` it returns `.running` at once while the child runs (the loop

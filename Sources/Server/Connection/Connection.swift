@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One client: owns its socket, the bytes received and not yet parsed, the bytes waiting to be sent, and the
 /// state of the request in progress. Its select() interest is derived from that state on every pass.
 final class Connection {
@@ -8,6 +12,10 @@ final class Connection {
         case discardingBody(BodyReader, then: PendingResponse)
         /// A file body is being copied through select() into the send queue.
         case streaming(FileStream, keepAlive: Bool)
+        /// A chunked body is written to a temporary file first: CGI scripts need CONTENT_LENGTH up front.
+        case spoolingBody(BodyReader, BodySpool, then: PendingCGI)
+        /// A CGI child runs; `body` is the rest of a Content-Length body streaming into its stdin.
+        case runningCGI(CGIProcess, body: BodyReader?)
         /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
         /// first, so closing with unread bytes does not reset the connection before the client reads our answer.
         case closing(linger: Bool)
@@ -22,9 +30,16 @@ final class Connection {
         let version: HTTPVersion
     }
 
+    /// A CGI to start once its request body is spooled.
+    struct PendingCGI {
+        let request: RoutedRequest
+        let script: CGIScript
+        let keepAlive: Bool
+    }
+
     /// Which deadline is running (nginx's timeouts).
     private enum Phase {
-        case header, keepalive, body, send, linger
+        case header, keepalive, body, send, linger, cgi
     }
 
     let socket: Descriptor
@@ -82,6 +97,12 @@ final class Connection {
             watchingRead = outbound.pending < Connection.outboundHighWater && !hasUnparsedInput
         case .streaming(let stream, _):
             if outbound.pending < Connection.streamLowWater { watchingFile = stream.file.descriptor.raw }
+        case .spoolingBody(let reader, let spool, _):
+            watchingRead = !reader.isComplete && spool.queue.pending < BodySpool.highWater && !hasUnparsedInput
+            if !spool.queue.isEmpty { watchingFile = spool.file.raw }
+        case .runningCGI(let process, let body):
+            watchingRead = body.map { !$0.isComplete } == true && process.wantsInput
+            process.declareInterest(read: &read, write: &write, outboundPending: outbound.pending)
         case .closing(let linger):
             watchingRead = linger && outbound.isEmpty
         case .closed:
@@ -89,19 +110,39 @@ final class Connection {
         }
         if watchingRead { read.insert(socket.raw) }
         if watchingWrite { write.insert(socket.raw) }
-        if watchingFile >= 0 { read.insert(watchingFile) }
+        if watchingFile >= 0 {
+            if case .spoolingBody = state { write.insert(watchingFile) } else { read.insert(watchingFile) }
+        }
     }
 
+    /// Input already buffered that the state cannot take yet: the kernel holds further bytes meanwhile.
     private var hasUnparsedInput: Bool {
-        guard case .readingHead = state else { return false }
-        return inboundStart < inbound.count && outbound.pending >= Connection.outboundHighWater
+        switch state {
+        case .readingHead:
+            return inboundStart < inbound.count && outbound.pending >= Connection.outboundHighWater
+        case .spoolingBody:
+            return inboundStart < inbound.count
+        case .discardingBody, .streaming, .runningCGI, .closing, .closed:
+            return false
+        }
     }
 
     // MARK: Events
 
     /// Acts on what select() reported for the descriptors this connection declared, then on its deadline.
     func handleEvents(readable: FDSet, writable: FDSet) {
-        if watchingFile >= 0 && readable.contains(watchingFile) { fileReadable() }
+        if watchingFile >= 0 {
+            if case .spoolingBody = state {
+                if writable.contains(watchingFile) { spoolWritable() }
+            } else if readable.contains(watchingFile) {
+                fileReadable()
+            }
+        }
+        if case .runningCGI(let process, _) = state {
+            cgiEvent(process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
+                                          dateLine: context.dateLine, log: context.errorLog, into: &outbound),
+                     process)
+        }
         if watchingRead && readable.contains(socket.raw) { socketReadable() }
         if watchingWrite && writable.contains(socket.raw) { socketWritable() }
         if !isClosed && context.now >= deadline { deadlinePassed() }
@@ -113,11 +154,11 @@ final class Connection {
         switch state {
         case .readingHead:
             if phase == .keepalive { setPhase(.header) }
-        case .discardingBody:
+        case .discardingBody, .spoolingBody:
             setPhase(.body)
         case .closing:
             return  // lingering: input is dropped
-        case .streaming, .closed:
+        case .streaming, .runningCGI, .closed:
             break
         }
         inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
@@ -127,7 +168,8 @@ final class Connection {
     private func socketWritable() {
         let count = outbound.send(to: socket)
         guard count > 0 else { return close() }
-        setPhase(.send)
+        // A CGI's whole run is bounded by cgi_timeout; otherwise each write restarts send_timeout.
+        if case .runningCGI = state { setPhase(.cgi) } else { setPhase(.send) }
         guard outbound.isEmpty else { return }
         switch state {
         case .closing(let linger):
@@ -136,8 +178,10 @@ final class Connection {
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
             setPhase(inboundStart < inbound.count ? .header : .keepalive)
             processInput()
-        case .discardingBody:
+        case .discardingBody, .spoolingBody:
             setPhase(.body)
+        case .runningCGI:
+            phase = .cgi
         case .streaming, .closed:
             break
         }
@@ -178,6 +222,10 @@ final class Connection {
             }
         case .body:
             fail(HTTPError(.requestTimeout, "client_body_timeout"))
+        case .cgi:
+            guard case .runningCGI(let process, _) = state else { return close() }
+            context.errorLog.line("webserv: cgi \(process.pid) passed cgi_timeout; killed")
+            if process.headSent { close() } else { fail(HTTPError(.gatewayTimeout, "cgi_timeout")) }
         case .keepalive, .send, .linger:
             close()
         }
@@ -216,6 +264,32 @@ final class Connection {
                     return compactInbound()
                 }
                 start(pending)
+            case .spoolingBody(var reader, let spool, let pending):
+                guard inboundStart < inbound.count, !reader.isComplete,
+                      spool.queue.pending < BodySpool.highWater else { return compactInbound() }
+                var decoded: [UInt8] = []
+                do {
+                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
+                } catch {
+                    return fail(error)
+                }
+                spool.append(decoded)
+                state = .spoolingBody(reader, spool, then: pending)
+                if reader.isComplete && spool.queue.isEmpty { spoolComplete() }
+                return compactInbound()
+            case .runningCGI(let process, var body):
+                guard var reader = body, !reader.isComplete, inboundStart < inbound.count, process.wantsInput
+                else { return compactInbound() }
+                var decoded: [UInt8] = []
+                do {
+                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
+                } catch {
+                    return fail(error)
+                }
+                process.takeInput(decoded, complete: reader.isComplete)
+                body = reader
+                state = .runningCGI(process, body: body)
+                return compactInbound()
             case .streaming, .closing, .closed:
                 return compactInbound()
             }
@@ -233,7 +307,13 @@ final class Connection {
             return fail(error, version: head.version)
         }
         timeouts = request.server.timeouts
-        var response = context.responder.respond(to: request)
+        var response: Response
+        switch context.responder.handle(request) {
+        case .response(let decided):
+            response = decided
+        case .cgi(let script):
+            return startCGI(request, script, framing: framing, keepAlive: head.wantsKeepAlive)
+        }
         var keepAlive = head.wantsKeepAlive && !response.closesConnection
         let pending: PendingResponse
         switch framing {
@@ -265,6 +345,122 @@ final class Connection {
                                     then: pending)
             setPhase(.body)
         }
+    }
+
+    // MARK: CGI
+
+    private func startCGI(_ request: RoutedRequest, _ script: CGIScript, framing: BodyFraming, keepAlive: Bool) {
+        let limit = request.location.clientMaxBodySize
+        switch framing {
+        case .none:
+            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil, body: nil)
+        case .length(let length):
+            if limit > 0 && length > limit {
+                lingerOnClose = true
+                return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
+                                             keepAlive: false, isHead: false, version: request.head.version))
+            }
+            let reader = length > 0 ? BodyReader(framing: framing, limit: limit) : nil
+            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: length,
+                   body: reader)
+        case .chunked:
+            guard let file = context.makeTemporaryFile() else {
+                return fail(HTTPError(.internalServerError, "cannot create a temporary file for a chunked body"))
+            }
+            state = .spoolingBody(BodyReader(framing: framing, limit: limit), BodySpool(file: file),
+                                  then: PendingCGI(request: request, script: script, keepAlive: keepAlive))
+            setPhase(.body)
+            processInput()
+        }
+    }
+
+    private func spoolWritable() {
+        guard case .spoolingBody(let reader, let spool, _) = state else { return }
+        guard spool.flush() else {
+            // Disk full or a write error: the body cannot be kept.
+            return fail(HTTPError(.insufficientStorage, "cannot write the spooled request body"))
+        }
+        if reader.isComplete && spool.queue.isEmpty { spoolComplete() } else { processInput() }
+    }
+
+    /// The whole chunked body is on disk: start the script with the file as its stdin.
+    private func spoolComplete() {
+        guard case .spoolingBody(_, let spool, let pending) = state else { return }
+        lseek(spool.file.raw, 0, SEEK_SET)
+        launch(pending, bodyLength: spool.length, body: nil, stdinFile: spool.file)
+        spool.file.close()
+    }
+
+    private func launch(_ pending: PendingCGI, bodyLength: Int?, body: BodyReader?, stdinFile: Descriptor? = nil) {
+        let request = pending.request
+        let environment = CGIEnvironment(
+            request: request, script: pending.script, remoteAddress: peer.host, remotePort: peer.port,
+            serverAddress: local.host, serverPort: local.port,
+            serverName: CGIEnvironment.serverName(for: request, localAddress: local.host),
+            bodyLength: bodyLength, documentRoot: CGIEnvironment.documentRoot(of: request.location),
+            searchPath: CGIEnvironment.inheritedSearchPath())
+        let spawned: SpawnedProcess
+        do {
+            spawned = try spawnProcess(interpreter: pending.script.interpreter, script: pending.script.filePath,
+                                       environment: environment.variables(), directory: pending.script.directory,
+                                       stdinFile: stdinFile)
+        } catch {
+            context.errorLog.line("webserv: cannot start \(pending.script.interpreter): \(error)")
+            return fail(HTTPError(.badGateway, "CGI could not be started"))
+        }
+        let process = CGIProcess(spawned, scriptName: pending.script.scriptName, keepAlive: pending.keepAlive,
+                                 isHead: request.method == .head, version: request.head.version,
+                                 deadline: context.now + request.location.cgiTimeout)
+        if body == nil { process.takeInput([], complete: true) }
+        state = .runningCGI(process, body: body)
+        phase = .cgi
+        deadline = process.deadline
+        processInput()
+    }
+
+    /// Acts on what the CGI child did in this pass.
+    private func cgiEvent(_ outcome: CGIProcess.Outcome, _ process: CGIProcess) {
+        switch outcome {
+        case .running:
+            return
+        case .finished:
+            guard case .runningCGI(_, let body) = state else { return }
+            context.adopt(process.pid, kill: false)
+            process.closePipes()
+            // A body the script never read is still on its way: the connection cannot be reused.
+            let bodyLeft = body.map { !$0.isComplete } ?? false
+            if bodyLeft { lingerOnClose = true }
+            setPhase(.send)
+            finishResponse(keepAlive: !process.closesConnection && !bodyLeft)
+            processInput()
+        case .failed(let error):
+            context.errorLog.line("webserv: cgi \(process.scriptName): \(error.reason)")
+            endCGI(process)
+            fail(error)
+        case .broken:
+            endCGI(process)
+            state = .closing(linger: false)
+            setPhase(.send)
+        case .localRedirect(let path):
+            endCGI(process)
+            guard let request = try? context.responder.route(redirectedHead(to: path), arrivingOn: local) else {
+                return fail(HTTPError(.badGateway, "CGI redirected to an invalid path"))
+            }
+            let response = context.responder.respond(to: request)
+            lingerOnClose = true
+            start(PendingResponse(response: response, keepAlive: false, isHead: false, version: request.head.version))
+        }
+    }
+
+    /// RFC 3875 §6.2.2: the server answers a local redirect as a GET of the new path.
+    private func redirectedHead(to path: String) -> RequestHead {
+        RequestHead(method: .get, methodToken: "GET", target: path, version: .http11, headers: Headers(),
+                    headLength: 0)
+    }
+
+    private func endCGI(_ process: CGIProcess) {
+        process.closePipes()
+        context.adopt(process.pid, kill: true)
     }
 
     /// Queues the head and body of a response and moves to the state that finishes it.
@@ -300,11 +496,7 @@ final class Connection {
 
     /// Answers an unusable request with its error status and closes: the framing can no longer be trusted.
     private func fail(_ error: HTTPError, version: HTTPVersion = .http11) {
-        switch state {
-        case .streaming(let stream, _): stream.file.descriptor.close()
-        case .discardingBody(_, let pending): release(pending.response)
-        case .readingHead, .closing, .closed: break
-        }
+        releaseResources()
         if error.status.code >= 500 {
             context.errorLog.line("webserv: \(peer.host): \(error.status.code) \(error.reason)")
         }
@@ -338,20 +530,32 @@ final class Connection {
         case .body: deadline = context.now + timeouts.clientBody
         case .send: deadline = context.now + timeouts.send
         case .linger: deadline = context.now + Connection.lingerTime
+        case .cgi:
+            if case .runningCGI(let process, _) = state { deadline = process.deadline }
         }
     }
 
-    /// Closes everything this connection owns.
-    func close() {
+    /// Gives back what the current state holds besides the socket: files, spools, CGI children.
+    private func releaseResources() {
         switch state {
         case .streaming(let stream, _):
             stream.file.descriptor.close()
         case .discardingBody(_, let pending):
             release(pending.response)
+        case .spoolingBody(_, let spool, _):
+            spool.file.close()
+        case .runningCGI(let process, _):
+            endCGI(process)
         case .readingHead, .closing, .closed:
             break
         }
+        watchingFile = -1
+    }
+
+    /// Closes everything this connection owns.
+    func close() {
         if case .closed = state { return }
+        releaseResources()
         socket.close()
         state = .closed
         watchingFile = -1

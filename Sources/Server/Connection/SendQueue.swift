@@ -22,6 +22,24 @@ struct SendQueue {
         return count
     }
 
+    /// One write() to a pipe (select() reported it writable); same count semantics as `send(to:)`.
+    mutating func send(toPipe pipe: Descriptor) -> Int {
+        let count = withPending { pipe.write($0) }
+        if count > 0 { consume(count) }
+        return count
+    }
+
+    /// Appends `bytes` as one HTTP/1.1 chunk (RFC 9112 §7.1); empty input appends nothing, since an empty
+    /// chunk would end the body.
+    mutating func appendChunk(_ payload: UnsafeRawBufferPointer) {
+        guard !payload.isEmpty else { return }
+        ChunkedEncoder.appendChunkHeader(length: payload.count, to: &bytes)
+        bytes.append(contentsOf: payload)
+        bytes.append(contentsOf: ChunkedEncoder.crlf)
+    }
+
+    mutating func appendLastChunk() { ChunkedEncoder.appendLastChunk(to: &bytes) }
+
     /// Lends the pending bytes (for descriptors written with write() rather than send()).
     func withPending<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sent...])) }

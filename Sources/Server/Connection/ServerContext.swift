@@ -39,4 +39,55 @@ final class ServerContext {
     }
 
     var router: Router { responder.router }
+
+    /// CGI children whose connection is done with them, waited for without blocking on every pass.
+    private var children: [(pid: pid_t, killAt: ContinuousClock.Instant)] = []
+    /// A child that closed its output gets this long to exit before it is killed.
+    static let childGrace = Duration.seconds(5)
+
+    /// Takes over a child: killed now (`kill`) or after a grace period, and reaped either way.
+    func adopt(_ pid: pid_t, kill: Bool) {
+        if kill { killProcess(pid) }
+        children.append((pid, kill ? now : now + ServerContext.childGrace))
+    }
+
+    /// waitpid(WNOHANG) for each adopted child; no zombie outlives its request by more than a pass.
+    func reapChildren() {
+        guard !children.isEmpty else { return }
+        children.removeAll { child in
+            switch reap(child.pid, nohang: true) {
+            case .running:
+                if now >= child.killAt { killProcess(child.pid) }
+                return false
+            case .exited, .killed, .notAChild:
+                return true
+            }
+        }
+    }
+
+    var hasChildren: Bool { !children.isEmpty }
+
+    /// At shutdown: every child is killed and waited for.
+    func reapAllChildren() {
+        for child in children {
+            killProcess(child.pid)
+            _ = reap(child.pid, nohang: false)
+        }
+        children.removeAll()
+    }
+
+    /// Temporary files get unique names from the pid and a counter (no mkstemp in the allowed calls).
+    private var temporaryCounter = 0
+
+    /// An unlinked temporary file: it disappears with its last descriptor, whatever happens.
+    func makeTemporaryFile() -> Descriptor? {
+        temporaryCounter += 1
+        let path = "/tmp/webserv-\(getpid())-\(temporaryCounter)"
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return nil }
+        unlink(path)
+        let file = Descriptor(fd)
+        file.setNonBlocking()
+        return file
+    }
 }

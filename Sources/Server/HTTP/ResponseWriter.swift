@@ -11,8 +11,9 @@ enum ResponseWriter {
     }
 
     /// Appends the head; `dateLine` is the preformatted `Date: …\r\n` of this second.
+    /// `writesLength: false` for bodies of unknown length (chunked or close-delimited).
     static func writeHead(_ response: Response, keepAlive: Bool, requestVersion: HTTPVersion, dateLine: [UInt8],
-                          into queue: inout SendQueue) {
+                          writesLength: Bool = true, into queue: inout SendQueue) {
         queue.append(statusLine(response.status))
         queue.append(serverLine)
         queue.append(dateLine)
@@ -22,7 +23,7 @@ enum ResponseWriter {
             queue.append(crlf)
         }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
-        if response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
+        if writesLength, response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
             queue.append("Content-Length: ")
             queue.append(String(response.contentLength))
             queue.append(crlf)

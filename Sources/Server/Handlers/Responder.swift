@@ -32,6 +32,30 @@ final class Responder {
         return RoutedRequest(head: head, target: target, server: server, location: location)
     }
 
+    /// How a request is answered: a response decided now, or a CGI script to run.
+    enum Handling {
+        case response(Response)
+        case cgi(CGIScript)
+    }
+
+    func handle(_ request: RoutedRequest) -> Handling {
+        let location = request.location
+        guard !location.cgi.isEmpty, location.redirect == nil,
+              let method = request.method, location.allowedMethods.contains(method),
+              let script = CGIScript.find(for: request.target, location: location)
+        else { return .response(respond(to: request)) }
+        switch FileInfo.lookUp(script.filePath) {
+        case .regular:
+            return .cgi(script)
+        case .notFound:
+            return .response(errorResponse(.notFound, for: request))
+        case .forbidden:
+            return .response(errorResponse(.forbidden, for: request))
+        case .directory:
+            return .response(respond(to: request))
+        }
+    }
+
     func respond(to request: RoutedRequest) -> Response {
         let location = request.location
         if let redirect = location.redirect {

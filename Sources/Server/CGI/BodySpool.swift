@@ -1,0 +1,22 @@
+/// A request body written to an unlinked temporary file through select(), for a CGI that must be told
+/// CONTENT_LENGTH before it starts (php-cgi ignores a body without it); memory stays flat whatever the size.
+final class BodySpool {
+    let file: Descriptor
+    private(set) var queue = SendQueue()
+    /// Payload bytes taken so far.
+    private(set) var length = 0
+
+    static let highWater = 256 * 1024
+
+    init(file: Descriptor) { self.file = file }
+
+    func append(_ bytes: [UInt8]) {
+        queue.append(bytes)
+        length += bytes.count
+    }
+
+    /// One write() of the queue (select() reported the file writable); false when the file refused bytes.
+    func flush() -> Bool {
+        queue.send(toPipe: file) > 0
+    }
+}

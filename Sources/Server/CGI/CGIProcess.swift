@@ -1,0 +1,240 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running CGI child owned by one connection: the request body flows into its stdin, its stdout becomes
+/// the HTTP response (head parsed per RFC 3875 §6, body streamed with backpressure), its stderr goes to
+/// the error log. All three pipes are watched by the one select(), stdin and stdout in the same pass, so a
+/// script that writes before it has read its input cannot deadlock against us.
+final class CGIProcess {
+    /// What the connection does after an event.
+    enum Outcome {
+        case running
+        /// The response is complete in the send queue; the connection may be kept alive.
+        case finished
+        /// Nothing was sent yet: answer with this error instead.
+        case failed(HTTPError)
+        /// The head is already out and the body cannot be completed: the connection must close.
+        case broken
+        /// RFC 3875 §6.2.2: the script named a local resource to serve instead.
+        case localRedirect(String)
+    }
+
+    /// How the body is delimited on the wire.
+    private enum Framing {
+        case length(remaining: Int)
+        case chunked
+        /// HTTP/1.0 without Content-Length: the end of the connection ends the body.
+        case untilClose
+        /// HEAD, 204, 304: nothing is sent, output is drained and dropped.
+        case bodyless
+    }
+
+    let pid: pid_t
+    private var stdin: Descriptor?
+    private var stdout: Descriptor?
+    private var stderr: Descriptor?
+    /// Body bytes waiting for the child.
+    private var stdinQueue = SendQueue()
+    /// Every body byte has been handed over (stdin closes once they drain).
+    private var inputComplete = false
+    private var parser = CGIResponseParser()
+    private var framing: Framing?
+    private var errorLine: [UInt8] = []
+    let scriptName: String
+    private let keepAlive: Bool
+    private let isHead: Bool
+    private let version: HTTPVersion
+    let deadline: ContinuousClock.Instant
+
+    /// What was asked of select() in this pass.
+    private var watchingStdin = false
+    private var watchingStdout = false
+    private var watchingStderr = false
+
+    static let stdinHighWater = 64 * 1024
+
+    init(_ spawned: SpawnedProcess, scriptName: String, keepAlive: Bool, isHead: Bool, version: HTTPVersion,
+         deadline: ContinuousClock.Instant) {
+        pid = spawned.pid
+        stdin = spawned.stdin
+        stdout = spawned.stdout
+        stderr = spawned.stderr
+        self.scriptName = scriptName
+        self.keepAlive = keepAlive
+        self.isHead = isHead
+        self.version = version
+        self.deadline = deadline
+        if stdin == nil { inputComplete = true }
+    }
+
+    /// Request body bytes for the child; `complete` when they are the last.
+    func takeInput(_ bytes: [UInt8], complete: Bool) {
+        if stdin != nil { stdinQueue.append(bytes) }
+        if complete { inputComplete = true }
+    }
+
+    /// The connection may read more body bytes from the client.
+    var wantsInput: Bool { !inputComplete && stdinQueue.pending < CGIProcess.stdinHighWater }
+
+    /// Whether the response head has gone to the client (afterwards errors can only cut the connection).
+    var headSent: Bool { framing != nil }
+
+    /// The connection must close after this response (its end is the end of the connection).
+    var closesConnection: Bool {
+        if case .untilClose = framing { return true }
+        return !keepAlive
+    }
+
+    func declareInterest(read: inout FDSet, write: inout FDSet, outboundPending: Int) {
+        closeStdinIfDone()
+        watchingStdin = stdin != nil && !stdinQueue.isEmpty
+        // Backpressure: a slow client stops us reading the script, which then blocks on its full pipe.
+        watchingStdout = stdout != nil && outboundPending < CGIProcess.stdinHighWater
+        watchingStderr = stderr != nil
+        if watchingStdin { write.insert(stdin!.raw) }
+        if watchingStdout { read.insert(stdout!.raw) }
+        if watchingStderr { read.insert(stderr!.raw) }
+    }
+
+    func handleEvents(readable: FDSet, writable: FDSet, scratch: UnsafeMutableRawBufferPointer,
+                      dateLine: [UInt8], log: LogSink, into outbound: inout SendQueue) -> Outcome {
+        if watchingStdin, let fd = stdin, writable.contains(fd.raw) {
+            if stdinQueue.send(toPipe: fd) <= 0 {
+                // The script closed its stdin early: the rest of the body is not for it.
+                fd.close()
+                stdin = nil
+                stdinQueue.reset()
+                inputComplete = true
+            }
+        }
+        if watchingStderr, let fd = stderr, readable.contains(fd.raw) {
+            let count = fd.read(into: scratch)
+            if count > 0 {
+                logErrors(UnsafeRawBufferPointer(rebasing: scratch[..<count]), to: log)
+            } else {
+                fd.close()
+                stderr = nil
+                flushErrorLine(to: log)
+            }
+        }
+        guard watchingStdout, let fd = stdout, readable.contains(fd.raw) else { return .running }
+        let count = fd.read(into: scratch)
+        guard count > 0 else {
+            fd.close()
+            stdout = nil
+            return endOfOutput(into: &outbound)
+        }
+        return output(UnsafeRawBufferPointer(rebasing: scratch[..<count]), dateLine: dateLine, into: &outbound)
+    }
+
+    // MARK: Output
+
+    private func output(_ bytes: UnsafeRawBufferPointer, dateLine: [UInt8], into outbound: inout SendQueue) -> Outcome {
+        guard framing != nil else {
+            let parsed: (head: CGIResponseHead, bodyStart: Int)?
+            do {
+                parsed = try parser.parse(bytes)
+            } catch {
+                return .failed(error)
+            }
+            guard let (head, bodyStart) = parsed else { return .running }
+            if case .localRedirect(let path) = head.kind { return .localRedirect(path) }
+            writeHead(head, dateLine: dateLine, into: &outbound)
+            return body(UnsafeRawBufferPointer(rebasing: bytes[bodyStart...]), into: &outbound)
+        }
+        return body(bytes, into: &outbound)
+    }
+
+    private func writeHead(_ head: CGIResponseHead, dateLine: [UInt8], into outbound: inout SendQueue) {
+        var response = Response(status: head.status, contentType: head.contentType)
+        response.headers = head.headers
+        let bodyless = isHead || head.status.code == 204 || head.status.code == 304
+        if bodyless {
+            framing = .bodyless
+            response.contentLength = head.contentLength ?? 0
+        } else if let length = head.contentLength {
+            framing = .length(remaining: length)
+            response.contentLength = length
+        } else if version == .http10 {
+            framing = .untilClose
+        } else {
+            framing = .chunked
+            response.headers.append(("Transfer-Encoding", "chunked"))
+        }
+        var lengthKnown = true
+        if case .untilClose = framing { lengthKnown = false }
+        if case .chunked = framing { lengthKnown = false }
+        ResponseWriter.writeHead(response, keepAlive: !closesConnection, requestVersion: version,
+                                 dateLine: dateLine, writesLength: lengthKnown, into: &outbound)
+    }
+
+    private func body(_ bytes: UnsafeRawBufferPointer, into outbound: inout SendQueue) -> Outcome {
+        guard !bytes.isEmpty else { return .running }
+        switch framing {
+        case .length(let remaining):
+            // Output past the announced length is dropped: it would corrupt the next response.
+            let take = min(remaining, bytes.count)
+            outbound.append(UnsafeRawBufferPointer(rebasing: bytes[..<take]))
+            framing = .length(remaining: remaining - take)
+        case .chunked:
+            outbound.appendChunk(bytes)
+        case .untilClose:
+            outbound.append(bytes)
+        case .bodyless, nil:
+            break
+        }
+        return .running
+    }
+
+    private func endOfOutput(into outbound: inout SendQueue) -> Outcome {
+        switch framing {
+        case nil:
+            return .failed(CGIResponseParser.endedEarly)
+        case .length(let remaining):
+            return remaining == 0 ? .finished : .broken
+        case .chunked:
+            outbound.appendLastChunk()
+            return .finished
+        case .untilClose, .bodyless:
+            return .finished
+        }
+    }
+
+    // MARK: Input and errors
+
+    private func closeStdinIfDone() {
+        // RFC 3875 §4.2: the script sees the end of the body as the end of its input.
+        if inputComplete, stdinQueue.isEmpty, let fd = stdin {
+            fd.close()
+            stdin = nil
+        }
+    }
+
+    private func logErrors(_ bytes: UnsafeRawBufferPointer, to log: LogSink) {
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                flushErrorLine(to: log)
+            } else if errorLine.count < 4096 {
+                errorLine.append(byte)
+            }
+        }
+    }
+
+    private func flushErrorLine(to log: LogSink) {
+        guard !errorLine.isEmpty else { return }
+        log.line("webserv: cgi \(scriptName) [\(pid)]: " + String(decoding: errorLine, as: UTF8.self))
+        errorLine.removeAll(keepingCapacity: true)
+    }
+
+    /// Closes every pipe; the caller hands the pid to the reaper (killing it if it still runs).
+    func closePipes() {
+        for fd in [stdin, stdout, stderr] { fd?.close() }
+        stdin = nil
+        stdout = nil
+        stderr = nil
+    }
+
+    /// stdout is at its end (the response is complete or failed).
+    var outputClosed: Bool { stdout == nil }
+}
