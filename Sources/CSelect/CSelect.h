@@ -90,6 +90,12 @@ static inline void cselect_install_signal_handlers(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    // A parent may have started us with these blocked (test runners do): they must reach us.
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
 }
 
 /// The stop signal received since the last call (0 when none), clearing it.

@@ -98,17 +98,25 @@ public final class Server {
         }
     }
 
+    /// Accepts a bounded batch of clients from a listener select() reported readable: one per pass would make a
+    /// connection storm wait on as many passes, each costing O(connections).
     private func accept(on listener: Listener) {
-        guard let client = listener.accept() else {
-            // Out of descriptors (or a client that left): pause this listener instead of spinning on it.
-            listener.pausedUntil = context.now + .milliseconds(100)
-            context.errorLog.line("webserv: accept on \(listener.endpoint) failed; pausing accepts for 100 ms")
-            return
+        for taken in 0..<Server.acceptBatch where connections.count < maxConnections {
+            guard let client = listener.accept() else {
+                // The backlog is empty, or we are out of descriptors: in the second case pause this listener
+                // rather than spin on it.
+                if taken == 0 {
+                    listener.pausedUntil = context.now + .milliseconds(100)
+                }
+                return
+            }
+            highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
+            connections.append(Connection(socket: client.socket, peer: client.peer, local: client.local,
+                                          context: context))
         }
-        highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
-        connections.append(Connection(socket: client.socket, peer: client.peer, local: client.local,
-                                      context: context))
     }
+
+    static let acceptBatch = 64
 
     /// The distinct log sinks (access and error log may share one).
     private var logs: [LogSink] {

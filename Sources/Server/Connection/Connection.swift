@@ -173,7 +173,12 @@ final class Connection {
         guard outbound.isEmpty else { return }
         switch state {
         case .closing(let linger):
-            if linger { setPhase(.linger) } else { close() }
+            if linger {
+                socket.shutdownOutput()
+                setPhase(.linger)
+            } else {
+                close()
+            }
         case .readingHead:
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
             setPhase(inboundStart < inbound.count ? .header : .keepalive)

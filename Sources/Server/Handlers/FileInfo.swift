@@ -1,3 +1,4 @@
+import CSelect
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,7 @@ enum FileInfo {
     static func lookUp(_ path: String) -> FileInfo {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            let code = errno
+            let code = cselect_errno()
             return code == EACCES ? .forbidden : .notFound
         }
         switch info.st_mode & S_IFMT {

@@ -1,3 +1,4 @@
+import CSelect
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,7 +96,8 @@ final class Responder {
 
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
-            return fileResponse(fsPath, identity, status: .ok, isHead: request.method == .head) ?? errorResponse(.forbidden, for: request)
+            return fileResponse(fsPath, identity, status: .ok, isHead: request.method == .head)
+                ?? errorResponse(openFailureStatus(), for: request)
         case .directory:
             return directoryResponse(fsPath, for: request)
         case .notFound:
@@ -118,7 +120,7 @@ final class Responder {
             let candidate = directory + name
             if case .regular(let identity) = FileInfo.lookUp(candidate) {
                 return fileResponse(candidate, identity, status: .ok, isHead: request.method == .head)
-                    ?? errorResponse(.forbidden, for: request)
+                    ?? errorResponse(openFailureStatus(), for: request)
             }
         }
         guard request.location.autoindex else {
@@ -153,6 +155,13 @@ final class Responder {
         }
         response.lastModified = identity.modifiedSeconds
         return response
+    }
+
+    /// Right after open() failed: permissions are the client's problem (403), running out of descriptors is
+    /// ours and passes (503).
+    private func openFailureStatus() -> Status {
+        let code = cselect_errno()
+        return code == EACCES || code == EPERM ? .forbidden : .serviceUnavailable
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().

@@ -30,5 +30,9 @@ struct Descriptor: Hashable {
     @discardableResult
     func setNonBlocking() -> Bool { cselect_set_nonblocking(raw) == 0 }
 
+    /// Sends our FIN now while we keep reading: a closing connection's answer is complete for the client
+    /// at once, and the unread input it may still send does not turn our close into a reset.
+    func shutdownOutput() { _ = Glibc.shutdown(raw, Int32(SHUT_WR)) }
+
     func close() { _ = Glibc.close(raw) }
 }
