@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test run clean
+.PHONY: all deps test audit bench fuzz run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -18,6 +18,15 @@ test:
 	$(MAKE) deps
 	$(MAKE) all
 	$(SWIFT) test
+	$(MAKE) audit
+
+# strace over real traffic: every read/write on a descriptor select() reported ready (the brief's rule).
+audit: all
+	scripts/select-audit.sh
+
+# webserv against nginx and lighttpd on the same docroot (minutes; never part of `make test`).
+bench:
+	bench/run.sh
 
 run: all
 	./webserv conf/default.conf
@@ -26,4 +35,6 @@ clean:
 	$(SWIFT) package clean
 	rm -f ./webserv
 
-# Later issues add here: bench (bench/ workloads), fuzz (parser fuzzing), audit (select/syscall audit).
+# libFuzzer over the parsers, FUZZ_SECONDS per target (default 60); a crash fails and keeps its input.
+fuzz:
+	Tests/Fuzz/run.sh $(or $(FUZZ_SECONDS),60)

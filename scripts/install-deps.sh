@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need when it is missing: curl (integration tests), php-cgi and python3 (CGI).
+# Installs what the tests need when it is missing: curl (integration tests), php-cgi and python3 (CGI),
+# strace (the select() audit), htpasswd and openssl (Basic auth tests).
 # Idempotent and quick when everything is present; without root, a missing tool is an error, not a skip.
 set -euo pipefail
 
@@ -9,13 +10,16 @@ declare -A package_for=(
     [curl]=curl
     [/usr/bin/php-cgi]=php-cgi
     [/usr/bin/python3]=python3
+    [strace]=strace
+    [htpasswd]=apache2-utils
+    [openssl]=openssl
 )
 
 present() { command -v "$1" >/dev/null 2>&1 && [ -x "$(command -v "$1")" ]; }
 
 missing_packages=()
 missing_commands=()
-for command in curl /usr/bin/php-cgi /usr/bin/python3; do
+for command in curl /usr/bin/php-cgi /usr/bin/python3 strace htpasswd openssl; do
     if ! present "$command"; then
         missing_commands+=("$command")
         missing_packages+=("${package_for[$command]}")

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs ./webserv under strace through a mixed workload (static files, listings, errors, keep-alive,
+# pipelining, CGI with Content-Length and chunked bodies) and checks with ../shared/tools/select-audit.py
+# that every read/write/recv/send/accept happened on a descriptor the preceding select() reported ready.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+audit=${SELECT_AUDIT:-../shared/tools/select-audit.py}
+if [ ! -f "$audit" ]; then
+    echo "select-audit: $audit not found (it ships in the project's shared/ folder); set SELECT_AUDIT=path" >&2
+    exit 1
+fi
+command -v strace >/dev/null || { echo "select-audit: strace missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+[ -x ./webserv ] || { echo "select-audit: ./webserv missing: run make" >&2; exit 1; }
+
+work=$(mktemp -d)
+pid=""
+server=""
+cleanup() {
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/www/dir" "$work/www/cgi-bin"
+head -c 300000 /dev/urandom > "$work/www/big.bin"
+echo hello > "$work/www/index.html"
+echo a > "$work/www/dir/a.txt"
+cat > "$work/www/cgi-bin/echo.py" <<'PY'
+import sys
+data = sys.stdin.buffer.read()
+sys.stdout.write("Content-Type: text/plain\r\n\r\n")
+sys.stdout.flush()
+sys.stdout.buffer.write(data.upper())
+PY
+cat > "$work/audit.conf" <<CONF
+server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+    location /dir/ { autoindex on; }
+    location /cgi-bin/ { allow_methods GET POST; cgi .py $(command -v python3); }
+}
+CONF
+
+# -ff: one log per process. With -f the CGI children's lines interleave with the server's and split its
+# select() into "unfinished"/"resumed" halves, which the audit cannot pair.
+strace -ff -qq -o "$work/strace" \
+    -e trace=select,pselect6,read,write,recvfrom,sendto,recvmsg,sendmsg,readv,writev,accept,accept4,sendfile,splice \
+    ./webserv "$work/audit.conf" > /dev/null 2> "$work/server.err" &
+pid=$!
+for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+done
+# strace's child is the server: that is the process to stop, and strace follows it out.
+server=$(pgrep -P "$pid" -x webserv || true)
+[ -n "$server" ] || { echo "select-audit: the server did not start" >&2; cat "$work/server.err" >&2; exit 1; }
+
+base="http://127.0.0.1:$port"
+for path in / /big.bin /dir/ /dir /missing /dir/a.txt; do
+    curl -s -o /dev/null "$base$path"
+done
+curl -s -o /dev/null -X DELETE "$base/index.html"
+curl -s -o /dev/null --data-binary @"$work/www/big.bin" "$base/cgi-bin/echo.py"
+curl -s -o /dev/null -H 'Transfer-Encoding: chunked' --data-binary @"$work/www/big.bin" "$base/cgi-bin/echo.py"
+printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /dir/ HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' \
+    | curl -s --max-time 3 -o /dev/null telnet://127.0.0.1:$port || true
+printf 'BAD REQUEST\r\n\r\n' | curl -s --max-time 3 -o /dev/null telnet://127.0.0.1:$port || true
+
+kill -TERM "$server"
+wait "$pid" || true
+pid=""
+server_pid=$server
+server=""
+# CGI children are other pids and are ignored by the audit.
+if ! python3 "$audit" "$work/strace.$server_pid"; then
+    cp "$work/strace.$server_pid" "${TMPDIR:-/tmp}/webserv-select-audit.log"
+    echo "select-audit: log kept in ${TMPDIR:-/tmp}/webserv-select-audit.log" >&2
+    exit 1
+fi
