@@ -16,6 +16,8 @@ final class Connection {
         case spoolingBody(BodyReader, BodySpool, then: PendingCGI)
         /// A CGI child runs; `body` is the rest of a Content-Length body streaming into its stdin.
         case runningCGI(CGIProcess, body: BodyReader?)
+        /// A body is being stored (upload or PUT) through select().
+        case receivingUpload(BodyReader, UploadSink, then: PendingUpload)
         /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
         /// first, so closing with unread bytes does not reset the connection before the client reads our answer.
         case closing(linger: Bool)
@@ -35,6 +37,14 @@ final class Connection {
         let request: RoutedRequest
         let script: CGIScript
         let keepAlive: Bool
+    }
+
+    /// What to answer once an upload is stored.
+    struct PendingUpload {
+        let uriBase: String
+        let isPut: Bool
+        let keepAlive: Bool
+        let version: HTTPVersion
     }
 
     /// Which deadline is running (nginx's timeouts).
@@ -103,6 +113,9 @@ final class Connection {
         case .runningCGI(let process, let body):
             watchingRead = body.map { !$0.isComplete } == true && process.wantsInput
             process.declareInterest(read: &read, write: &write, outboundPending: outbound.pending)
+        case .receivingUpload(let reader, let sink, _):
+            watchingRead = !reader.isComplete && sink.pendingBytes < UploadSink.highWater && !hasUnparsedInput
+            if let file = sink.waitingDescriptor { watchingFile = file.raw }
         case .closing(let linger):
             watchingRead = linger && outbound.isEmpty
         case .closed:
@@ -111,7 +124,15 @@ final class Connection {
         if watchingRead { read.insert(socket.raw) }
         if watchingWrite { write.insert(socket.raw) }
         if watchingFile >= 0 {
-            if case .spoolingBody = state { write.insert(watchingFile) } else { read.insert(watchingFile) }
+            if watchesFileForWriting { write.insert(watchingFile) } else { read.insert(watchingFile) }
+        }
+    }
+
+    /// Spools and uploads write their file; a served file is read.
+    private var watchesFileForWriting: Bool {
+        switch state {
+        case .spoolingBody, .receivingUpload: return true
+        case .readingHead, .discardingBody, .streaming, .runningCGI, .closing, .closed: return false
         }
     }
 
@@ -120,7 +141,7 @@ final class Connection {
         switch state {
         case .readingHead:
             return inboundStart < inbound.count && outbound.pending >= Connection.outboundHighWater
-        case .spoolingBody:
+        case .spoolingBody, .receivingUpload:
             return inboundStart < inbound.count
         case .discardingBody, .streaming, .runningCGI, .closing, .closed:
             return false
@@ -132,10 +153,15 @@ final class Connection {
     /// Acts on what select() reported for the descriptors this connection declared, then on its deadline.
     func handleEvents(readable: FDSet, writable: FDSet) {
         if watchingFile >= 0 {
-            if case .spoolingBody = state {
+            switch state {
+            case .spoolingBody:
                 if writable.contains(watchingFile) { spoolWritable() }
-            } else if readable.contains(watchingFile) {
-                fileReadable()
+            case .receivingUpload:
+                if writable.contains(watchingFile) { uploadWritable() }
+            case .streaming:
+                if readable.contains(watchingFile) { fileReadable() }
+            case .readingHead, .discardingBody, .runningCGI, .closing, .closed:
+                break
             }
         }
         if case .runningCGI(let process, _) = state {
@@ -154,7 +180,7 @@ final class Connection {
         switch state {
         case .readingHead:
             if phase == .keepalive { setPhase(.header) }
-        case .discardingBody, .spoolingBody:
+        case .discardingBody, .spoolingBody, .receivingUpload:
             setPhase(.body)
         case .closing:
             return  // lingering: input is dropped
@@ -183,7 +209,7 @@ final class Connection {
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
             setPhase(inboundStart < inbound.count ? .header : .keepalive)
             processInput()
-        case .discardingBody, .spoolingBody:
+        case .discardingBody, .spoolingBody, .receivingUpload:
             setPhase(.body)
         case .runningCGI:
             phase = .cgi
@@ -295,6 +321,20 @@ final class Connection {
                 body = reader
                 state = .runningCGI(process, body: body)
                 return compactInbound()
+            case .receivingUpload(var reader, let sink, let pending):
+                guard !reader.isComplete, inboundStart < inbound.count, sink.pendingBytes < UploadSink.highWater
+                else { return compactInbound() }
+                var decoded: [UInt8] = []
+                do {
+                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
+                    try sink.take(decoded)
+                    state = .receivingUpload(reader, sink, then: pending)
+                    if reader.isComplete { try sink.finishInput() }
+                } catch {
+                    return fail(error)
+                }
+                if sink.isComplete { uploadComplete() }
+                return compactInbound()
             case .streaming, .closing, .closed:
                 return compactInbound()
             }
@@ -317,9 +357,19 @@ final class Connection {
         case .response(let decided):
             response = decided
         case .cgi(let script):
+            if framing != .none { sendContinueIfExpected(head) }
             return startCGI(request, script, framing: framing, keepAlive: head.wantsKeepAlive)
+        case .upload(let directory, let kind, let uriBase):
+            return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
         var keepAlive = head.wantsKeepAlive && !response.closesConnection
+        if head.expectsContinue && framing != .none && framing != .length(0) {
+            // The client holds its body until we say 100 Continue: this answer needs none of it, so it goes
+            // out at once and the unsent body ends the connection.
+            lingerOnClose = true
+            return start(PendingResponse(response: response, keepAlive: false, isHead: head.method == .head,
+                                         version: head.version))
+        }
         let pending: PendingResponse
         switch framing {
         case .none, .length(0):
@@ -351,6 +401,63 @@ final class Connection {
             setPhase(.body)
         }
     }
+
+    // MARK: Uploads
+
+    private func startUpload(_ request: RoutedRequest, directory: String, kind: UploadSink.Kind, uriBase: String,
+                             framing: BodyFraming) {
+        let limit = request.location.clientMaxBodySize
+        if case .length(let length) = framing, limit > 0, length > limit {
+            lingerOnClose = true
+            return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
+                                         keepAlive: false, isHead: false, version: request.head.version))
+        }
+        let sink: UploadSink
+        do {
+            sink = try UploadSink(directory: directory, kind: kind)
+        } catch {
+            return fail(error, version: request.head.version)
+        }
+        if framing != .none { sendContinueIfExpected(request.head) }
+        let isPut: Bool
+        if case .put = kind { isPut = true } else { isPut = false }
+        let pending = PendingUpload(uriBase: uriBase, isPut: isPut, keepAlive: request.head.wantsKeepAlive,
+                                    version: request.head.version)
+        let bodyFraming = framing == .none ? BodyFraming.length(0) : framing
+        let reader = BodyReader(framing: bodyFraming, limit: limit)
+        state = .receivingUpload(reader, sink, then: pending)
+        setPhase(.body)
+        if reader.isComplete {
+            do { try sink.finishInput() } catch { return fail(error) }
+            if sink.isComplete { return uploadComplete() }
+        }
+        processInput()
+    }
+
+    private func uploadWritable() {
+        guard case .receivingUpload(_, let sink, _) = state else { return }
+        do {
+            try sink.writable()
+        } catch {
+            return fail(error)
+        }
+        if sink.isComplete { uploadComplete() } else { processInput() }
+    }
+
+    /// Every file is in place: answer 201 (or 204 for a replacing PUT).
+    private func uploadComplete() {
+        guard case .receivingUpload(_, let sink, let pending) = state else { return }
+        let response = context.responder.uploadResponse(sink.stored, uriBase: pending.uriBase, isPut: pending.isPut)
+        start(PendingResponse(response: response, keepAlive: pending.keepAlive, isHead: false, version: pending.version))
+        processInput()
+    }
+
+    /// RFC 9110 §10.1.1: a client that waits for 100 Continue gets it once we will read its body.
+    private func sendContinueIfExpected(_ head: RequestHead) {
+        if head.expectsContinue { outbound.append(Connection.continueLine) }
+    }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     // MARK: CGI
 
@@ -551,6 +658,8 @@ final class Connection {
             spool.file.close()
         case .runningCGI(let process, _):
             endCGI(process)
+        case .receivingUpload(_, let sink, _):
+            sink.abort()
         case .readingHead, .closing, .closed:
             break
         }

@@ -37,14 +37,30 @@ final class Responder {
     enum Handling {
         case response(Response)
         case cgi(CGIScript)
+        /// The body is stored: `uriBase` is the URI of `directory`, for the links in the answer.
+        case upload(directory: String, kind: UploadSink.Kind, uriBase: String)
     }
 
     func handle(_ request: RoutedRequest) -> Handling {
         let location = request.location
-        guard !location.cgi.isEmpty, location.redirect == nil,
-              let method = request.method, location.allowedMethods.contains(method),
-              let script = CGIScript.find(for: request.target, location: location)
+        guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
         else { return .response(respond(to: request)) }
+        if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
+            return runnable(script, for: request)
+        }
+        switch method {
+        case .put:
+            return putTarget(for: request)
+        case .post where location.uploadStore != nil:
+            return postTarget(for: request)
+        case .delete:
+            return .response(delete(for: request))
+        default:
+            return .response(respond(to: request))
+        }
+    }
+
+    private func runnable(_ script: CGIScript, for request: RoutedRequest) -> Handling {
         switch FileInfo.lookUp(script.filePath) {
         case .regular:
             return .cgi(script)
@@ -56,6 +72,113 @@ final class Responder {
             return .response(respond(to: request))
         }
     }
+
+    // MARK: Uploads and DELETE
+
+    /// Where writes and deletes go: the upload store when the location has one (the path after the location's
+    /// prefix, inside it), else the file the path names under root or alias. Never outside either.
+    private func writablePath(for request: RoutedRequest) -> String? {
+        guard !request.target.hasEncodedSlash else { return nil }
+        var location = request.location
+        if let store = location.uploadStore {
+            location.source = .alias(store)
+            if case .exact(let path) = location.match { location.match = .prefix(path) }
+        }
+        return PathResolver.fileSystemPath(for: request.target.path, in: location)
+    }
+
+    private func putTarget(for request: RoutedRequest) -> Handling {
+        guard let path = writablePath(for: request) else { return .response(errorResponse(.notFound, for: request)) }
+        let (directory, name) = split(path)
+        guard !name.isEmpty, !request.target.path.hasSuffix("/") else {
+            return .response(errorResponse(.conflict, for: request))
+        }
+        switch FileInfo.lookUp(directory) {
+        case .directory: break
+        case .forbidden: return .response(errorResponse(.forbidden, for: request))
+        case .regular, .notFound: return .response(errorResponse(.conflict, for: request))
+        }
+        if case .directory = FileInfo.lookUp(path) { return .response(errorResponse(.conflict, for: request)) }
+        return .upload(directory: directory, kind: .put(name: name), uriBase: uriDirectory(of: request.target.path))
+    }
+
+    private func postTarget(for request: RoutedRequest) -> Handling {
+        guard let path = writablePath(for: request) else { return .response(errorResponse(.notFound, for: request)) }
+        var directory = path
+        var name = ""
+        // A directory (with or without its slash) receives new files; otherwise the path names the new file.
+        if case .directory = FileInfo.lookUp(path) {
+        } else {
+            (directory, name) = split(path)
+            guard case .directory = FileInfo.lookUp(directory) else {
+                return .response(errorResponse(.notFound, for: request))
+            }
+        }
+        let uriBase = name.isEmpty ? slashed(request.target.path) : uriDirectory(of: request.target.path)
+        let contentType = request.head.headers["content-type"] ?? ""
+        if MultipartParser.isFormData(contentType: contentType) {
+            guard let boundary = MultipartParser.boundary(fromContentType: contentType) else {
+                return .response(errorResponse(.badRequest, for: request))
+            }
+            return .upload(directory: directory, kind: .multipart(boundary: boundary), uriBase: uriBase)
+        }
+        if name.isEmpty {
+            uploadCounter += 1
+            name = "upload-\(time(nil))-\(uploadCounter)"
+        }
+        return .upload(directory: directory, kind: .raw(name: name), uriBase: uriBase)
+    }
+
+    private var uploadCounter = 0
+
+    /// The answer once an upload's files are in place: 201 with the first file's `Location` and a page
+    /// linking every stored file; a PUT that replaced a file is 204.
+    func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
+        if isPut, let file = stored.first, file.replaced {
+            return Response(status: .noContent)
+        }
+        var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>201 Created</title></head><body>\n"
+        html += "<h1>Stored \(stored.count) file\(stored.count == 1 ? "" : "s")</h1>\n<ul>\n"
+        for file in stored {
+            let href = PercentEncoding.encodePath(uriBase) + PercentEncoding.encodeSegment(file.name)
+            html += "<li><a href=\"\(href)\">\(HTMLEscaping.escape(file.name))</a></li>\n"
+        }
+        html += "</ul>\n</body></html>\n"
+        var response = Response(status: .created, contentType: htmlType, body: .bytes(Array(html.utf8)))
+        if let first = stored.first {
+            response.headers.append(("Location", PercentEncoding.encodePath(uriBase) + PercentEncoding.encodeSegment(first.name)))
+        }
+        return response
+    }
+
+    private func delete(for request: RoutedRequest) -> Response {
+        guard let path = writablePath(for: request) else { return errorResponse(.notFound, for: request) }
+        switch FileInfo.lookUp(path) {
+        case .notFound:
+            return errorResponse(.notFound, for: request)
+        case .directory:
+            return errorResponse(.conflict, for: request)
+        case .forbidden:
+            return errorResponse(.forbidden, for: request)
+        case .regular:
+            guard unlink(path) == 0 else {
+                return errorResponse(openFailureStatus(), for: request)
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    private func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+
+    private func uriDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "/" }
+        return String(path[...slash])
+    }
+
+    private func slashed(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }
 
     func respond(to request: RoutedRequest) -> Response {
         let location = request.location
@@ -82,6 +205,7 @@ final class Responder {
             // A POST that reaches no CGI or upload store is answered as a GET (issue 3's rule).
             return resource(for: request)
         case .put, .delete, .trace, .connect, .patch:
+            // PUT and DELETE are handled before this (handle(_:)); the others are not implemented.
             return errorResponse(.notImplemented, for: request)
         }
     }
