@@ -220,7 +220,7 @@ final class Connection {
 
     private func fileReadable() {
         guard case .streaming(var stream, let keepAlive) = state else { return }
-        let want = min(stream.remaining, context.scratch.count)
+        let want = min(stream.nextRead(into: &outbound), context.scratch.count)
         let count = stream.file.descriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<want]))
         guard count > 0 else {
             // The file shrank under us: the promised length cannot be kept, so the connection must end.
@@ -232,7 +232,7 @@ final class Connection {
         let bytes = UnsafeRawBufferPointer(rebasing: context.scratch[..<count])
         outbound.append(bytes)
         stream.consumed(bytes)
-        guard stream.remaining == 0 else {
+        guard stream.nextRead(into: &outbound) == 0 else {
             state = .streaming(stream, keepAlive: keepAlive)
             return
         }
@@ -676,22 +676,41 @@ final class Connection {
     }
 }
 
-/// A file body being copied to the send queue, remembering small files' bytes for the file cache.
+/// A file body being copied to the send queue segment by segment, remembering a small whole file's bytes for
+/// the file cache.
 struct FileStream {
     let file: FileBody
-    private(set) var remaining: Int
+    private var segment = 0
+    /// File bytes still to read in the current segment; nil before the segment has started.
+    private var segmentRemaining: Int?
     /// The whole file, collected while it is small enough to cache.
     private(set) var collected: [UInt8]?
 
     init(file: FileBody) {
         self.file = file
-        remaining = file.length
-        collected = file.length <= FileCache.maxFileSize ? [] : nil
-        collected?.reserveCapacity(file.length)
+        collected = file.isWholeFile && file.identity.size <= FileCache.maxFileSize ? [] : nil
+        collected?.reserveCapacity(file.identity.size)
+    }
+
+    /// Starts the next segment if needed (its prefix into `outbound`, the file positioned at its offset) and
+    /// says how many file bytes to read now; 0 when the body is complete (the trailer then queued).
+    mutating func nextRead(into outbound: inout SendQueue) -> Int {
+        while true {
+            if let remaining = segmentRemaining, remaining > 0 { return remaining }
+            if segmentRemaining != nil { segment += 1 }
+            guard segment < file.segments.count else {
+                if !file.trailer.isEmpty { outbound.append(file.trailer) }
+                return 0
+            }
+            let next = file.segments[segment]
+            outbound.append(next.prefix)
+            if next.offset != 0 { lseek(file.descriptor.raw, off_t(next.offset), SEEK_SET) }
+            segmentRemaining = next.length
+        }
     }
 
     mutating func consumed(_ bytes: UnsafeRawBufferPointer) {
-        remaining -= bytes.count
+        segmentRemaining! -= bytes.count
         collected?.append(contentsOf: bytes)
     }
 }

@@ -37,11 +37,37 @@ struct Response {
     }
 }
 
-/// A file a response streams: its descriptor, length, and what to remember it by for the file cache.
+/// A file a response streams: its descriptor, the parts of it that are sent, and what to remember it by
+/// for the file cache.
 struct FileBody {
+    /// Bytes sent before a range of the file (a multipart/byteranges part head), then the range itself.
+    struct Segment {
+        var prefix: [UInt8] = []
+        var offset: Int
+        var length: Int
+    }
+
     let descriptor: Descriptor
-    let length: Int
+    let segments: [Segment]
+    /// Bytes after the last segment (the multipart close delimiter).
+    let trailer: [UInt8]
     /// Where it was opened from and which version it was, so the bytes can fill the file cache.
     let path: String
     let identity: FileIdentity
+
+    init(descriptor: Descriptor, segments: [Segment], trailer: [UInt8] = [], path: String, identity: FileIdentity) {
+        self.descriptor = descriptor
+        self.segments = segments
+        self.trailer = trailer
+        self.path = path
+        self.identity = identity
+    }
+
+    /// Bytes on the wire.
+    var length: Int { segments.reduce(trailer.count) { $0 + $1.prefix.count + $1.length } }
+
+    /// The whole file, from its start: the only shape worth caching.
+    var isWholeFile: Bool {
+        segments.count == 1 && segments[0].offset == 0 && segments[0].length == identity.size && trailer.isEmpty
+    }
 }

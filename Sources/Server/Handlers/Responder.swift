@@ -220,8 +220,7 @@ final class Responder {
 
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
-            return fileResponse(fsPath, identity, status: .ok, isHead: request.method == .head)
-                ?? errorResponse(openFailureStatus(), for: request)
+            return serveFile(fsPath, identity, for: request)
         case .directory:
             return directoryResponse(fsPath, for: request)
         case .notFound:
@@ -243,8 +242,7 @@ final class Responder {
         for name in request.location.index {
             let candidate = directory + name
             if case .regular(let identity) = FileInfo.lookUp(candidate) {
-                return fileResponse(candidate, identity, status: .ok, isHead: request.method == .head)
-                    ?? errorResponse(openFailureStatus(), for: request)
+                return serveFile(candidate, identity, for: request)
             }
         }
         guard request.location.autoindex else {
@@ -260,24 +258,96 @@ final class Responder {
 
     /// A file as a response: cached bytes, or an open descriptor streamed through the select loop.
     /// nil when the file cannot be opened (permissions).
-    private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status,
-                              isHead: Bool) -> Response? {
+    /// A file as a response: cached bytes, or an open descriptor streamed through the select loop; `ranges`
+    /// (already resolved) make it a 206 of one part or of multipart/byteranges. nil when it cannot be opened.
+    private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
+                              ranges: [ClosedRange<Int>] = []) -> Response? {
         let type = MIMETypes.contentType(forPath: fsPath)
+        var segments = [FileBody.Segment(offset: 0, length: identity.size)]
+        var trailer: [UInt8] = []
+        var contentType = type
+        var headers: [(name: String, value: String)] = []
+        if ranges.count == 1 {
+            segments = [FileBody.Segment(offset: ranges[0].lowerBound, length: ranges[0].count)]
+            headers.append(("Content-Range", ByteRange.contentRange(ranges[0], length: identity.size)))
+        } else if ranges.count > 1 {
+            let parts = ByteRangesBody(ranges: ranges, length: identity.size, contentType: type)
+            segments = ranges.indices.map {
+                FileBody.Segment(prefix: parts.partHead($0), offset: ranges[$0].lowerBound, length: ranges[$0].count)
+            }
+            trailer = parts.closing
+            contentType = parts.contentType
+        }
+        let length = segments.reduce(trailer.count) { $0 + $1.prefix.count + $1.length }
+
         var response: Response
         if isHead {
-            response = Response(status: status, contentType: type, announcedLength: identity.size)
+            response = Response(status: status, contentType: contentType, announcedLength: length)
         } else if let bytes = fileCache.bytes(for: fsPath, identity: identity) {
-            response = Response(status: status, contentType: type, body: .bytes(bytes))
+            var body: [UInt8] = []
+            if ranges.isEmpty {
+                body = bytes
+            } else {
+                body.reserveCapacity(length)
+                for segment in segments {
+                    body += segment.prefix
+                    body += bytes[segment.offset..<segment.offset + segment.length]
+                }
+                body += trailer
+            }
+            response = Response(status: status, contentType: contentType, body: .bytes(body))
+        } else if length == 0 {
+            response = Response(status: status, contentType: contentType)
         } else {
             let fd = open(fsPath, O_RDONLY)
             guard fd >= 0 else { return nil }
             let descriptor = Descriptor(fd)
             descriptor.setNonBlocking()
-            let body = FileBody(descriptor: descriptor, length: identity.size, path: fsPath, identity: identity)
-            response = Response(status: status, contentType: type, body: identity.size == 0 ? .empty : .file(body))
-            if identity.size == 0 { descriptor.close() }
+            let body = FileBody(descriptor: descriptor, segments: segments, trailer: trailer, path: fsPath,
+                                identity: identity)
+            response = Response(status: status, contentType: contentType, body: .file(body))
         }
+        response.headers = headers
         response.lastModified = identity.modifiedSeconds
+        return response
+    }
+
+    /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
+    /// §13.2.2) and ranges (206/416, §14).
+    private func serveFile(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
+        let etag = Conditional.etag(for: identity)
+        let validators = Validators(etag: etag, lastModified: identity.modifiedSeconds)
+        let headers = request.head.headers
+        let method = request.method ?? .get
+        switch Conditional.evaluate(headers, method: method, current: validators) {
+        case .notModified:
+            var response = Response(status: .notModified)
+            response.headers = [("ETag", etag.field)]
+            response.lastModified = identity.modifiedSeconds
+            return response
+        case .preconditionFailed:
+            return errorResponse(.preconditionFailed, for: request)
+        case .proceed:
+            break
+        }
+        var ranges: [ClosedRange<Int>] = []
+        if method == .get, let field = headers["range"], Conditional.ifRangeAllowsPartial(headers, current: validators) {
+            switch ByteRange.resolve(field, length: identity.size) {
+            case .ignored:
+                break
+            case .unsatisfiable:
+                var response = errorResponse(.rangeNotSatisfiable, for: request)
+                response.headers.append(("Content-Range", ByteRange.unsatisfiedContentRange(length: identity.size)))
+                return response
+            case .ranges(let resolved):
+                ranges = resolved
+            }
+        }
+        guard var response = fileResponse(fsPath, identity, status: ranges.isEmpty ? .ok : .partialContent,
+                                          isHead: method == .head, ranges: ranges)
+        else { return errorResponse(openFailureStatus(), for: request) }
+        response.headers.append(("ETag", etag.field))
+        response.headers.append(("Accept-Ranges", "bytes"))
         return response
     }
 
