@@ -129,6 +129,8 @@ public struct Location: Sendable {
     /// `auth_basic "Realm";` (nil = off) and `auth_basic_user_file FILE;` (absolute path).
     public var authRealm: String?
     public var authUserFile: String?
+    /// The user file, read and checked when the configuration is loaded.
+    public var authUsers: UserFile?
     /// File and line of the `location` keyword (or of the `server` for the implicit one).
     public var origin: String = ""
 

@@ -509,7 +509,10 @@ final class Connection {
             request: request, script: pending.script, remoteAddress: peer.host, remotePort: peer.port,
             serverAddress: local.host, serverPort: local.port,
             serverName: CGIEnvironment.serverName(for: request, localAddress: local.host),
-            bodyLength: bodyLength, documentRoot: CGIEnvironment.documentRoot(of: request.location),
+            bodyLength: bodyLength,
+            authType: context.responder.remoteUser(of: request) == nil ? nil : "Basic",
+            remoteUser: context.responder.remoteUser(of: request),
+            documentRoot: CGIEnvironment.documentRoot(of: request.location),
             searchPath: CGIEnvironment.inheritedSearchPath())
         let spawned: SpawnedProcess
         do {

@@ -43,6 +43,7 @@ final class Responder {
 
     func handle(_ request: RoutedRequest) -> Handling {
         let location = request.location
+        if location.redirect == nil, let denied = authorizationFailure(for: request) { return .response(denied) }
         guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
         else { return .response(respond(to: request)) }
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
@@ -179,6 +180,30 @@ final class Responder {
     }
 
     private func slashed(_ path: String) -> String { path.hasSuffix("/") ? path : path + "/" }
+
+    // MARK: Authentication
+
+    /// nil when the location is open or the request carries valid Basic credentials (RFC 7617); else the
+    /// 401 with its challenge. Checked after `return` and before the method, as nginx's access phase.
+    private func authorizationFailure(for request: RoutedRequest) -> Response? {
+        guard let realm = request.location.authRealm else { return nil }
+        guard let users = request.location.authUsers else {
+            return errorResponse(.internalServerError, for: request)
+        }
+        if let field = request.head.headers["authorization"],
+           let credentials = BasicAuth.credentials(fromAuthorization: field), users.verify(credentials) {
+            return nil
+        }
+        var response = errorResponse(.unauthorized, for: request)
+        response.headers.append(("WWW-Authenticate", BasicAuth.challenge(realm: realm)))
+        return response
+    }
+
+    /// The authenticated user of a request (for REMOTE_USER), once `authorizationFailure` let it through.
+    func remoteUser(of request: RoutedRequest) -> String? {
+        guard request.location.authRealm != nil, let field = request.head.headers["authorization"] else { return nil }
+        return BasicAuth.credentials(fromAuthorization: field)?.user
+    }
 
     func respond(to request: RoutedRequest) -> Response {
         let location = request.location
