@@ -249,7 +249,7 @@ final class Responder {
         case .directory:
             return directoryResponse(fsPath, for: request)
         case .notFound:
-            return errorResponse(.notFound, for: request)
+            return languageVariant(of: fsPath, for: request) ?? errorResponse(.notFound, for: request)
         case .forbidden:
             return errorResponse(.forbidden, for: request)
         }
@@ -334,6 +334,35 @@ final class Responder {
         }
         response.headers = headers
         response.lastModified = identity.modifiedSeconds
+        return response
+    }
+
+    /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
+    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary.
+    private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
+        guard let slash = fsPath.lastIndex(of: "/") else { return nil }
+        let directory = String(fsPath[..<slash])
+        let name = String(fsPath[fsPath.index(after: slash)...])
+        guard !name.isEmpty, let entries = DirectoryListing.entries(ofDirectory: directory) else { return nil }
+        let variants = LanguageNegotiation.variants(of: name, among: entries.filter { !$0.isDirectory }.map(\.name))
+        guard !variants.isEmpty else { return nil }
+        let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
+        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted),
+              case .regular(let identity) = FileInfo.lookUp(directory + "/" + best.fileName)
+        else {
+            var response = errorResponse(.notFound, for: request)
+            response.headers.append(("Vary", "Accept-Language"))
+            return response
+        }
+        var response = serveFile(directory + "/" + best.fileName, identity, for: request)
+        // The variant's type is the page's, not its language suffix's.
+        if response.contentType != nil, response.status.code == 200 || response.status.code == 206 {
+            response.contentType = MIMETypes.contentType(forPath: name)
+        }
+        let uriDirectory = uriDirectory(of: request.target.path)
+        response.headers.append(("Content-Language", best.tag))
+        response.headers.append(("Content-Location", PercentEncoding.encodePath(uriDirectory) + PercentEncoding.encodeSegment(best.fileName)))
+        response.headers.append(("Vary", "Accept-Language"))
         return response
     }
 
