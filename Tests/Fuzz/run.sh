@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
-all=(request chunked request-target config)
+all=(request chunked request-target config multipart)
 targets=("${@:-${all[@]}}")
 out=.build-fuzz
 fuzz=Tests/Fuzz
@@ -30,6 +30,10 @@ sources() {
                               $http/PercentEncoding.swift Sources/Server/Config/Config.swift $http/Method.swift
                               $http/HTTPError.swift $http/Status.swift $fuzz/RequestTargetFuzz.swift" ;;
         config) echo "Sources/Server/Config/*.swift $http/Method.swift $fuzz/ConfigFuzz.swift" ;;
+        multipart) echo "Sources/Server/Handlers/MultipartParser.swift $http/HTTPError.swift $http/Status.swift
+                         $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
+                         $http/BodyReader.swift $http/ChunkedDecoder.swift $http/PercentEncoding.swift
+                         $fuzz/MultipartFuzz.swift" ;;
         *) return 1 ;;
     esac
 }
