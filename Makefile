@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/webserv
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
 	$(SWIFT) build -c release --product webserv
-	cp $(RELEASE_BIN) ./webserv
+	cp $(RELEASE_BIN) ./webserv.new && mv -f ./webserv.new ./webserv  # a rename works while ./webserv runs
 
 # curl for the integration tests; php-cgi and python3 for CGI.
 deps:

@@ -68,6 +68,8 @@ final class Connection {
 
     /// Set when a request failed mid-way: input may still be on its way.
     private var lingerOnClose = false
+    /// The client shut down its sending side: answer what was asked, then close.
+    private var inputEnded = false
 
     /// What this pass asked select() for; only these may be acted on when it returns.
     private var watchingRead = false
@@ -121,6 +123,7 @@ final class Connection {
         case .closed:
             watchingWrite = false
         }
+        if inputEnded { watchingRead = false }
         if watchingRead { read.insert(socket.raw) }
         if watchingWrite { write.insert(socket.raw) }
         if watchingFile >= 0 {
@@ -176,7 +179,7 @@ final class Connection {
 
     private func socketReadable() {
         let count = socket.recv(into: context.scratch)
-        guard count > 0 else { return close() }
+        guard count > 0 else { return count == 0 ? endOfInput() : close() }
         switch state {
         case .readingHead:
             if phase == .keepalive { setPhase(.header) }
@@ -189,6 +192,25 @@ final class Connection {
         }
         inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
         processInput()
+    }
+
+    /// The client half-closed. A request still incomplete is abandoned; an answer already decided is still
+    /// delivered (RFC 9112 §9.6), and then the connection closes.
+    private func endOfInput() {
+        inputEnded = true
+        switch state {
+        case .readingHead:
+            // Nothing queued: either nothing was asked or the last request is incomplete.
+            if outbound.isEmpty { close() }
+        case .discardingBody(let reader, _), .spoolingBody(let reader, _, _), .receivingUpload(let reader, _, _):
+            if !reader.isComplete { close() }
+        case .runningCGI(_, let body):
+            if let body, !body.isComplete { close() }
+        case .closing:
+            close()
+        case .streaming, .closed:
+            break
+        }
     }
 
     private func socketWritable() {
@@ -209,6 +231,7 @@ final class Connection {
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
             setPhase(inboundStart < inbound.count ? .header : .keepalive)
             processInput()
+            if inputEnded, outbound.isEmpty, case .readingHead = state { close() }
         case .discardingBody, .spoolingBody, .receivingUpload:
             setPhase(.body)
         case .runningCGI:
@@ -363,6 +386,14 @@ final class Connection {
             return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
         var keepAlive = head.wantsKeepAlive && !response.closesConnection
+        if case .length(let length) = framing, request.location.clientMaxBodySize > 0,
+           length > request.location.clientMaxBodySize {
+            // Declared too large: answer at once and do not read it (RFC 9110 §15.5.14).
+            release(response)
+            lingerOnClose = true
+            return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
+                                         keepAlive: false, isHead: head.method == .head, version: head.version))
+        }
         if head.expectsContinue && framing != .none && framing != .length(0) {
             // The client holds its body until we say 100 Continue: this answer needs none of it, so it goes
             // out at once and the unsent body ends the connection.
@@ -376,15 +407,8 @@ final class Connection {
             pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
                                       version: head.version)
             start(pending)
-        case .length(let length):
+        case .length:
             let limit = request.location.clientMaxBodySize
-            if limit > 0 && length > limit {
-                // Declared too large: answer at once and do not read it (RFC 9110 §15.5.14).
-                release(response)
-                response = context.responder.errorResponse(.payloadTooLarge, for: request)
-                keepAlive = false
-                lingerOnClose = true
-            }
             pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
                                       version: head.version)
             if keepAlive {

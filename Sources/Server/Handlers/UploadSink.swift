@@ -81,6 +81,9 @@ final class UploadSink {
                 break
             }
         }
+        // A part that ended with all its bytes already written can be moved into place now: waiting for a
+        // write that will never come would stall the upload.
+        try advance()
     }
 
     /// The body is complete: a truncated multipart body is a 400.
