@@ -67,7 +67,7 @@ public final class Server {
         }
         for connection in connections {
             connection.declareInterest(read: &readable, write: &writable)
-            nearest = min(nearest, connection.deadline)
+            nearest = min(nearest, connection.needsPromptPoll ? now + .milliseconds(10) : connection.deadline)
         }
         // Exited children do not wake select(): poll for them while there are any.
         if context.hasChildren { nearest = min(nearest, now + .milliseconds(20)) }

@@ -42,10 +42,12 @@ final class CGIProcess {
     private var framing: Framing?
     private var errorLine: [UInt8] = []
     let scriptName: String
-    private let keepAlive: Bool
-    private let isHead: Bool
-    private let version: HTTPVersion
+    let keepAlive: Bool
+    let isHead: Bool
+    let version: HTTPVersion
     let deadline: ContinuousClock.Instant
+    /// The child was already waited for: its pid may belong to another process now, never signal it.
+    private(set) var reaped = false
 
     /// What was asked of select() in this pass.
     private var watchingStdin = false
@@ -98,7 +100,9 @@ final class CGIProcess {
     }
 
     func handleEvents(readable: FDSet, writable: FDSet, scratch: UnsafeMutableRawBufferPointer,
-                      dateLine: [UInt8], log: LogSink, into outbound: inout SendQueue) -> Outcome {
+                      dateLine: [UInt8], log: LogSink, now: ContinuousClock.Instant,
+                      into outbound: inout SendQueue) -> Outcome {
+        if awaitingExit { return pollExit(now: now, into: &outbound) }
         if watchingStdin, let fd = stdin, writable.contains(fd.raw) {
             if stdinQueue.send(toPipe: fd) <= 0 {
                 // The script closed its stdin early: the rest of the body is not for it.
@@ -150,9 +154,12 @@ final class CGIProcess {
         var response = Response(status: head.status, contentType: head.contentType)
         response.headers = head.headers
         let bodyless = isHead || head.status.code == 204 || head.status.code == 304
+        var lengthKnown = true
         if bodyless {
             framing = .bodyless
+            // RFC 9110 §8.6: a HEAD answer announces the GET's length or none, never a made-up 0.
             response.contentLength = head.contentLength ?? 0
+            lengthKnown = head.contentLength != nil
         } else if let length = head.contentLength {
             framing = .length(remaining: length)
             response.contentLength = length
@@ -162,7 +169,6 @@ final class CGIProcess {
             framing = .chunked
             response.headers.append(("Transfer-Encoding", "chunked"))
         }
-        var lengthKnown = true
         if case .untilClose = framing { lengthKnown = false }
         if case .chunked = framing { lengthKnown = false }
         ResponseWriter.writeHead(response, keepAlive: !closesConnection, requestVersion: version,
@@ -194,12 +200,38 @@ final class CGIProcess {
         case .length(let remaining):
             return remaining == 0 ? .finished : .broken
         case .chunked:
-            outbound.appendLastChunk()
-            return .finished
+            // Whether the body is complete depends on how the child ended: wait for its exit status.
+            outputEndedAt = ContinuousClock.now
+            return pollExit(now: ContinuousClock.now, into: &outbound)
         case .untilClose, .bodyless:
             return .finished
         }
     }
+
+    /// After a chunked body's EOF: a script killed mid-output must not look complete (no last chunk, the
+    /// connection is cut). A child that closed stdout but lives on is taken as done after a second.
+    private func pollExit(now: ContinuousClock.Instant, into outbound: inout SendQueue) -> Outcome {
+        guard let endedAt = outputEndedAt else { return .running }
+        let status = reap(pid, nohang: true)
+        switch status {
+        case .killed:
+            reaped = true
+            return .broken
+        case .exited, .notAChild:
+            reaped = true
+        case .running:
+            guard now - endedAt >= CGIProcess.exitWait else { return .running }
+        }
+        outputEndedAt = nil
+        outbound.appendLastChunk()
+        return .finished
+    }
+
+    /// Output ended; the exit status is awaited (the loop polls, exits do not wake select()).
+    var awaitingExit: Bool { outputEndedAt != nil }
+
+    private var outputEndedAt: ContinuousClock.Instant?
+    static let exitWait = Duration.seconds(1)
 
     // MARK: Input and errors
 

@@ -20,9 +20,26 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 /// Reads an nginx-style configuration into a validated `Config`.
 public enum ConfigParser {
     /// Reads and parses the file (relative paths inside it resolve against its directory).
+    /// Reads and parses the file, then reads the files it names (auth_basic_user_file): the file a server
+    /// runs from must be complete, while `parse(text:)` stays free of any disk access.
     public static func parse(contentsOf path: String) throws(ConfigError) -> Config {
         let bytes = try readFile(path)
-        return try parse(bytes: bytes, sourcePath: path, searchPath: ConfigValues.environmentSearchPath())
+        var config = try parse(bytes: bytes, sourcePath: path, searchPath: ConfigValues.environmentSearchPath())
+        try loadUserFiles(into: &config)
+        return config
+    }
+
+    /// Each user file is read once and shared by the locations naming it; a bad or plain-text one stops
+    /// start-up with its own `file:line`.
+    static func loadUserFiles(into config: inout Config) throws(ConfigError) {
+        var loaded: [String: UserFile] = [:]
+        for s in config.servers.indices {
+            for l in config.servers[s].locations.indices {
+                guard let path = config.servers[s].locations[l].authUserFile else { continue }
+                if loaded[path] == nil { loaded[path] = try UserFile(contentsOf: path) }
+                config.servers[s].locations[l].authUsers = loaded[path]
+            }
+        }
     }
 
     /// Parses text; `sourcePath` names it in messages and anchors relative paths.

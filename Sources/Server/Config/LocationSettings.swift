@@ -20,7 +20,6 @@ struct LocationSettings {
     var uploadStore: String?
     var auth: Auth?
     var authUserFile: String?
-    var authUsers: UserFile?
 
     /// Records one directive of this block; false when it is not a per-location directive.
     mutating func apply(_ statement: ConfigStatement, from source: ConfigSource) throws(ConfigError) -> Bool {
@@ -88,8 +87,6 @@ struct LocationSettings {
             auth = statement.value == "off" ? .off : .realm(statement.value)
         case "auth_basic_user_file":
             authUserFile = source.absolute(statement.value)
-            // Read at load time (start-up may read files directly): a bad or plain-text file stops start-up.
-            authUsers = try UserFile(contentsOf: authUserFile!)
         default:
             return false
         }
@@ -119,7 +116,6 @@ struct LocationSettings {
         location.uploadStore = uploadStore ?? inherited.uploadStore
         if case .realm(let realm) = auth ?? inherited.auth ?? .off { location.authRealm = realm }
         location.authUserFile = authUserFile ?? inherited.authUserFile
-        location.authUsers = authUsers ?? inherited.authUsers
         location.origin = origin
         return location
     }

@@ -70,6 +70,8 @@ final class Connection {
     private var lingerOnClose = false
     /// The client shut down its sending side: answer what was asked, then close.
     private var inputEnded = false
+    /// CGI local redirects followed for the current request.
+    private var localRedirects = 0
 
     /// What this pass asked select() for; only these may be acted on when it returns.
     private var watchingRead = false
@@ -89,6 +91,12 @@ final class Connection {
         self.context = context
         timeouts = context.router.server(forHost: nil, localEndpoint: local).timeouts
         deadline = context.now + timeouts.clientHeader
+    }
+
+    /// A CGI awaits its child's exit status: the loop must come back soon even if no descriptor is ready.
+    var needsPromptPoll: Bool {
+        if case .runningCGI(let process, _) = state { return process.awaitingExit }
+        return false
     }
 
     var isClosed: Bool {
@@ -169,11 +177,13 @@ final class Connection {
         }
         if case .runningCGI(let process, _) = state {
             cgiEvent(process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
-                                          dateLine: context.dateLine, log: context.errorLog, into: &outbound),
+                                          dateLine: context.dateLine, log: context.errorLog, now: context.now,
+                                          into: &outbound),
                      process)
         }
-        if watchingRead && readable.contains(socket.raw) { socketReadable() }
-        if watchingWrite && writable.contains(socket.raw) { socketWritable() }
+        // A step above may have closed the socket; its number may already belong to someone else.
+        if watchingRead && !isClosed && readable.contains(socket.raw) { socketReadable() }
+        if watchingWrite && !isClosed && writable.contains(socket.raw) { socketWritable() }
         if !isClosed && context.now >= deadline { deadlinePassed() }
     }
 
@@ -249,8 +259,7 @@ final class Connection {
             // The file shrank under us: the promised length cannot be kept, so the connection must end.
             stream.file.descriptor.close()
             watchingFile = -1
-            state = .closing(linger: false)
-            return
+            return beginClosing(linger: false)
         }
         let bytes = UnsafeRawBufferPointer(rebasing: context.scratch[..<count])
         outbound.append(bytes)
@@ -366,6 +375,7 @@ final class Connection {
 
     /// A complete head: route it, decide the answer, and read its body first when it has one.
     private func begin(_ head: RequestHead) {
+        localRedirects = 0
         let request: RoutedRequest
         let framing: BodyFraming
         do {
@@ -564,7 +574,7 @@ final class Connection {
             return
         case .finished:
             guard case .runningCGI(_, let body) = state else { return }
-            context.adopt(process.pid, kill: false)
+            if !process.reaped { context.adopt(process.pid, kill: false) }
             process.closePipes()
             // A body the script never read is still on its way: the connection cannot be reused.
             let bodyLeft = body.map { !$0.isComplete } ?? false
@@ -578,28 +588,43 @@ final class Connection {
             fail(error)
         case .broken:
             endCGI(process)
-            state = .closing(linger: false)
             setPhase(.send)
+            beginClosing(linger: false)
         case .localRedirect(let path):
             endCGI(process)
-            guard let request = try? context.responder.route(redirectedHead(to: path), arrivingOn: local) else {
-                return fail(HTTPError(.badGateway, "CGI redirected to an invalid path"))
+            localRedirects += 1
+            guard localRedirects <= Connection.maxLocalRedirects,
+                  let request = try? context.responder.route(redirectedHead(to: path, isHead: process.isHead),
+                                                             arrivingOn: local)
+            else {
+                return fail(HTTPError(.badGateway, "CGI local redirect to \(path) failed or loops"))
             }
-            let response = context.responder.respond(to: request)
-            lingerOnClose = true
-            start(PendingResponse(response: response, keepAlive: false, isHead: false, version: request.head.version))
+            switch context.responder.handle(request) {
+            case .response(let response):
+                start(PendingResponse(response: response, keepAlive: process.keepAlive, isHead: process.isHead,
+                                      version: process.version))
+                processInput()
+            case .cgi(let script):
+                launch(PendingCGI(request: request, script: script, keepAlive: process.keepAlive), bodyLength: nil,
+                       body: nil)
+            case .upload:
+                fail(HTTPError(.badGateway, "CGI local redirect to an upload location"))
+            }
         }
     }
 
     /// RFC 3875 §6.2.2: the server answers a local redirect as a GET of the new path.
-    private func redirectedHead(to path: String) -> RequestHead {
-        RequestHead(method: .get, methodToken: "GET", target: path, version: .http11, headers: Headers(),
-                    headLength: 0)
+    private func redirectedHead(to path: String, isHead: Bool) -> RequestHead {
+        RequestHead(method: isHead ? .head : .get, methodToken: isHead ? "HEAD" : "GET", target: path,
+                    version: .http11, headers: Headers(), headLength: 0)
     }
+
+    /// A script redirecting to itself must not run forever.
+    private static let maxLocalRedirects = 5
 
     private func endCGI(_ process: CGIProcess) {
         process.closePipes()
-        context.adopt(process.pid, kill: true)
+        if !process.reaped { context.adopt(process.pid, kill: true) }
     }
 
     /// Queues the head and body of a response and moves to the state that finishes it.
@@ -629,7 +654,20 @@ final class Connection {
             state = .readingHead(RequestParser())
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
-            state = .closing(linger: lingerOnClose || inboundStart < inbound.count)
+            beginClosing(linger: lingerOnClose || inboundStart < inbound.count)
+        }
+    }
+
+    /// The last response is queued: close once it is sent, or now when it already is (nothing else would
+    /// ever ask select() about this socket again).
+    private func beginClosing(linger: Bool) {
+        state = .closing(linger: linger)
+        guard outbound.isEmpty else { return }
+        if linger {
+            socket.shutdownOutput()
+            setPhase(.linger)
+        } else {
+            close()
         }
     }
 
