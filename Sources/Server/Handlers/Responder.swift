@@ -469,7 +469,10 @@ final class Responder {
                 return response
             }
         }
-        return headOnly(errorPage(status), isHead)
+        var response = headOnly(errorPage(status), isHead)
+        // RFC 9110 §10.2.3: a client told we are out of resources learns when to come back.
+        if status == .serviceUnavailable { response.headers.append(("Retry-After", "1")) }
+        return response
     }
 
     private func errorPage(_ status: Status) -> Response {
