@@ -76,8 +76,8 @@ public final class Server {
         let wait = max(Duration.zero, nearest - now)
         let (seconds, attoseconds) = wait.components
         let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        let ready = readable.withSelectPointer { r in
-            writable.withSelectPointer { w in cselect_select(limit, r, w, microseconds) }
+        let ready = readable.withSelectPointer(nfds: limit) { r in
+            writable.withSelectPointer(nfds: limit) { w in cselect_select(limit, r, w, microseconds) }
         }
         context.tick()
         guard ready >= 0 else {
@@ -139,7 +139,7 @@ public final class Server {
             writable.removeAll(capacity: highestDescriptor + 1)
             for log in logs where log.wantsWrite { writable.insert(log.descriptor!.raw) }
             let limit = writable.limit
-            guard writable.withSelectPointer({ cselect_select(limit, nil, $0, 100_000) }) > 0 else { continue }
+            guard writable.withSelectPointer(nfds: limit, { cselect_select(limit, nil, $0, 100_000) }) > 0 else { continue }
             flushLogs()
         }
     }

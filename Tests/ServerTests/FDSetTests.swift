@@ -44,8 +44,35 @@ import Glibc
         readable.insert(high)
         readable.insert(ends[0])
         let nfds = readable.limit
-        let ready = readable.withSelectPointer { cselect_select(nfds, $0, nil, 1_000_000) }
+        let ready = readable.withSelectPointer(nfds: nfds) { cselect_select(nfds, $0, nil, 1_000_000) }
         #expect(ready == 2)
         #expect(readable.contains(high))
+    }
+
+    /// Regression: a read set holding only low descriptors, selected together with a write set holding a high
+    /// one, must be as long as nfds needs, or the kernel writes past its end (heap corruption seen with
+    /// CGI pipes numbered above every socket).
+    @Test func aShortSetIsGrownToTheSharedNfds() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let high: Int32 = 700
+        _ = cselect_raise_fd_limit()
+        #expect(dup2(ends[1], high) == high)
+        defer { close(ends[0]); close(ends[1]); close(high) }
+
+        var readable = FDSet()
+        readable.removeAll(capacity: 1)
+        readable.insert(ends[0])
+        var writable = FDSet()
+        writable.removeAll(capacity: 1)
+        writable.insert(high)
+        let nfds = max(readable.limit, writable.limit)
+        let ready = readable.withSelectPointer(nfds: nfds) { r in
+            writable.withSelectPointer(nfds: nfds) { w in cselect_select(nfds, r, w, 1_000_000) }
+        }
+        #expect(ready == 1)
+        #expect(writable.contains(high))
+        #expect(readable.words.count >= Int(cselect_fdset_word_count(nfds)))
+        #expect(!readable.contains(ends[0]))
     }
 }

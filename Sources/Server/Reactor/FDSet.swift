@@ -37,9 +37,13 @@ struct FDSet {
         return index < words.count && words[index] & cselect_fdset_bit(fd) != 0
     }
 
-    /// Passes the words to select(); empty sets are given as NULL.
-    mutating func withSelectPointer<R>(_ body: (UnsafeMutablePointer<cselect_word>?) -> R) -> R {
+    /// Passes the words to a select() of `nfds` descriptors; an empty set is given as NULL. The kernel reads
+    /// and writes every word below `nfds` in each set it is given, so a set whose own highest descriptor is
+    /// lower than another set's must still have that many words.
+    mutating func withSelectPointer<R>(nfds: Int32, _ body: (UnsafeMutablePointer<cselect_word>?) -> R) -> R {
         if limit == 0 { return body(nil) }
+        let needed = cselect_fdset_word_count(nfds)
+        if words.count < needed { words.append(contentsOf: repeatElement(0, count: needed - words.count)) }
         return words.withUnsafeMutableBufferPointer { body($0.baseAddress) }
     }
 }
