@@ -13,6 +13,8 @@ extension Integration {
             let config = text
                 .replacingOccurrences(of: "listen \(original);", with: "listen 127.0.0.1:@PORT@;")
                 .replacingOccurrences(of: "../www", with: Repo.root.path + "/www")
+                .replacingOccurrences(of: "auth_basic_user_file htpasswd;",
+                                      with: "auth_basic_user_file \(Repo.root.path)/conf/htpasswd;")
             return (site, try Webserv.start(config, site: site, configName: name))
         }
 
@@ -28,7 +30,8 @@ extension Integration {
             var fetched = 0
             while !queue.isEmpty && fetched < 200 {
                 let path = queue.removeFirst()
-                let response = try server.get(path)
+                // Signed in as the demo user, as a browser is after the /private/ prompt.
+                let response = try server.get(path, headers: ["Authorization: Basic ZGVtbzpkZW1v"])
                 fetched += 1
                 #expect(response.status == 200, "\(path) answered \(response.status)")
                 guard response.header("Content-Type")?.hasPrefix("text/html") == true else { continue }
@@ -40,7 +43,7 @@ extension Integration {
             }
             #expect(queue.isEmpty, "more than 200 pages: a link loop?")
             for required in ["/about.html", "/files/", "/style.css", "/images/logo.png", "/images/photo.jpg",
-                             "/favicon.ico", "/files/docs/guide.txt"] {
+                             "/favicon.ico", "/files/docs/guide.txt", "/private/", "/lang/page.html"] {
                 #expect(seen.contains(required), "\(required) is not reachable from the home page")
             }
             #expect(seen.contains { $0.hasPrefix("/files/") && $0.contains("%20") }, "the listing's spaced name was not followed")

@@ -15,6 +15,8 @@ extension Integration {
                 .replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:@PORT@;")
                 .replacingOccurrences(of: "upload_store ../www/uploads;", with: "upload_store @DIR@/uploads; alias @DIR@/uploads/;")
                 .replacingOccurrences(of: "../www", with: Repo.root.path + "/www")
+                .replacingOccurrences(of: "auth_basic_user_file htpasswd;",
+                                      with: "auth_basic_user_file \(Repo.root.path)/conf/htpasswd;")
             return (site, try Webserv.start(config, site: site, configName: "default.conf"))
         }
 

@@ -49,6 +49,9 @@ final class Responder {
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
             return runnable(script, for: request)
         }
+        if method == .put || method == .delete, let refused = failedPrecondition(for: request, method: method) {
+            return .response(refused)
+        }
         switch method {
         case .put:
             return putTarget(for: request)
@@ -86,6 +89,20 @@ final class Responder {
             if case .exact(let path) = location.match { location.match = .prefix(path) }
         }
         return PathResolver.fileSystemPath(for: request.target.path, in: location)
+    }
+
+    /// RFC 9110 §13.1: If-Match, If-None-Match and If-Unmodified-Since are checked before a PUT or DELETE
+    /// acts, against the file as it is now (or its absence).
+    private func failedPrecondition(for request: RoutedRequest, method: Method) -> Response? {
+        let headers = request.head.headers
+        guard headers.contains("if-match") || headers.contains("if-none-match")
+                || headers.contains("if-unmodified-since") else { return nil }
+        var current: Validators?
+        if let path = writablePath(for: request), case .regular(let identity) = FileInfo.lookUp(path) {
+            current = Validators(etag: Conditional.etag(for: identity), lastModified: identity.modifiedSeconds)
+        }
+        guard Conditional.evaluate(headers, method: method, current: current) != .proceed else { return nil }
+        return errorResponse(.preconditionFailed, for: request)
     }
 
     private func putTarget(for request: RoutedRequest) -> Handling {
@@ -287,7 +304,7 @@ final class Responder {
     /// (already resolved) make it a 206 of one part or of multipart/byteranges. nil when it cannot be opened.
     private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
                               ranges: [ClosedRange<Int>] = []) -> Response? {
-        let type = MIMETypes.contentType(forPath: fsPath)
+        let type = contentType(of: fsPath)
         var segments = [FileBody.Segment(offset: 0, length: identity.size)]
         var trailer: [UInt8] = []
         var contentType = type
@@ -355,15 +372,22 @@ final class Responder {
             return response
         }
         var response = serveFile(directory + "/" + best.fileName, identity, for: request)
-        // The variant's type is the page's, not its language suffix's.
-        if response.contentType != nil, response.status.code == 200 || response.status.code == 206 {
-            response.contentType = MIMETypes.contentType(forPath: name)
-        }
         let uriDirectory = uriDirectory(of: request.target.path)
         response.headers.append(("Content-Language", best.tag))
         response.headers.append(("Content-Location", PercentEncoding.encodePath(uriDirectory) + PercentEncoding.encodeSegment(best.fileName)))
         response.headers.append(("Vary", "Accept-Language"))
         return response
+    }
+
+    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one.
+    private func contentType(of fsPath: String) -> String {
+        let type = MIMETypes.contentType(forPath: fsPath)
+        guard type == MIMETypes.defaultType, let dot = fsPath.lastIndex(of: "."),
+              let slash = fsPath.lastIndex(of: "/"), dot > slash,
+              !LanguageNegotiation.variants(of: String(fsPath[fsPath.index(after: slash)..<dot]),
+                                            among: [String(fsPath[fsPath.index(after: slash)...])]).isEmpty
+        else { return type }
+        return MIMETypes.contentType(forPath: String(fsPath[..<dot]))
     }
 
     /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
