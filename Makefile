@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test audit bench fuzz run clean
+.PHONY: all deps test audit bench fuzz fuzz-replay run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -19,6 +19,7 @@ test:
 	$(MAKE) all
 	$(SWIFT) test
 	$(MAKE) audit
+	$(MAKE) fuzz-replay
 
 # strace over real traffic: every read/write on a descriptor select() reported ready (the brief's rule).
 audit: all
@@ -38,3 +39,8 @@ clean:
 # libFuzzer over the parsers, FUZZ_SECONDS per target (default 60); a crash fails and keeps its input.
 fuzz:
 	Tests/Fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+# Builds every fuzz target and runs its seeds and saved regressions once: the targets keep compiling and
+# every input that once crashed stays fixed.
+fuzz-replay:
+	FUZZ_REPLAY=1 Tests/Fuzz/run.sh 0

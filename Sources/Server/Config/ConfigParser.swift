@@ -23,7 +23,7 @@ public enum ConfigParser {
     /// Reads and parses the file, then reads the files it names (auth_basic_user_file): the file a server
     /// runs from must be complete, while `parse(text:)` stays free of any disk access.
     public static func parse(contentsOf path: String) throws(ConfigError) -> Config {
-        let bytes = try readFile(path)
+        let bytes = try StartupFile.read(path, what: "cannot read configuration")
         var config = try parse(bytes: bytes, sourcePath: path, searchPath: ConfigValues.environmentSearchPath())
         try loadUserFiles(into: &config)
         return config
@@ -56,26 +56,6 @@ public enum ConfigParser {
         var config = try reader.readMain()
         config.sourcePath = absolutePath
         return config
-    }
-
-    private static func readFile(_ path: String) throws(ConfigError) -> [UInt8] {
-        func failure(_ code: Int32) -> ConfigError {
-            ConfigError(file: path, line: 1, message: "cannot read configuration: " + String(cString: strerror(code)))
-        }
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(errno) }
-        defer { close(descriptor) }
-        // Checked up front because errno is not consulted after read() (a rule of the brief).
-        var info = stat()
-        if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { throw failure(EISDIR) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 { throw failure(EIO) }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
     }
 
     /// Recursive descent over the token stream; each directive is checked as soon as it is complete, so the

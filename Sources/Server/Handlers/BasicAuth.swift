@@ -100,7 +100,7 @@ public struct UserFile: Sendable {
 
     /// Reads and checks the file; errors name the file and line.
     public init(contentsOf path: String) throws(ConfigError) {
-        try self.init(bytes: UserFile.readFile(path), path: path)
+        try self.init(bytes: StartupFile.read(path, what: "cannot read user file"), path: path)
     }
 
     public init(bytes: [UInt8], path: String) throws(ConfigError) {
@@ -143,25 +143,6 @@ public struct UserFile: Sendable {
               let computed = cryptHash(credentials.password, setting: stored)
         else { return false }
         return constantTimeEqual(Array(computed.utf8), Array(stored.utf8))
-    }
-
-    private static func readFile(_ path: String) throws(ConfigError) -> [UInt8] {
-        func failure(_ code: Int32) -> ConfigError {
-            ConfigError(file: path, line: 1, message: "cannot read user file: " + String(cString: strerror(code)))
-        }
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(errno) }
-        defer { close(descriptor) }
-        var info = stat()
-        if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { throw failure(EISDIR) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 14)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 { throw failure(EIO) }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
     }
 }
 
