@@ -385,7 +385,7 @@ final class Connection {
             return fail(error, version: head.version)
         }
         timeouts = request.server.timeouts
-        var response: Response
+        let response: Response
         switch context.responder.handle(request) {
         case .response(let decided):
             response = decided
@@ -395,7 +395,7 @@ final class Connection {
         case .upload(let directory, let kind, let uriBase):
             return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
-        var keepAlive = head.wantsKeepAlive && !response.closesConnection
+        let keepAlive = head.wantsKeepAlive && !response.closesConnection
         if case .length(let length) = framing, request.location.clientMaxBodySize > 0,
            length > request.location.clientMaxBodySize {
             // Declared too large: answer at once and do not read it (RFC 9110 §15.5.14).

@@ -88,9 +88,8 @@ final class UploadSink {
 
     /// The body is complete: a truncated multipart body is a 400.
     func finishInput() throws(HTTPError) {
-        if var multipart = parser {
+        if let multipart = parser {
             try multipart.finish()
-            parser = multipart
         } else {
             finishCurrent()
         }
