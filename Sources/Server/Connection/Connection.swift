@@ -316,12 +316,7 @@ final class Connection {
                 begin(head)
             case .discardingBody(var reader, let pending):
                 guard inboundStart < inbound.count else { return compactInbound() }
-                var sink: [UInt8] = []
-                do {
-                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &sink)
-                } catch {
-                    return fail(error)
-                }
+                do { _ = try takeBody(&reader) } catch { return fail(error) }
                 guard reader.isComplete else {
                     state = .discardingBody(reader, then: pending)
                     return compactInbound()
@@ -330,12 +325,8 @@ final class Connection {
             case .spoolingBody(var reader, let spool, let pending):
                 guard inboundStart < inbound.count, !reader.isComplete,
                       spool.queue.pending < BodySpool.highWater else { return compactInbound() }
-                var decoded: [UInt8] = []
-                do {
-                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
-                } catch {
-                    return fail(error)
-                }
+                let decoded: [UInt8]
+                do { decoded = try takeBody(&reader) } catch { return fail(error) }
                 spool.append(decoded)
                 state = .spoolingBody(reader, spool, then: pending)
                 if reader.isComplete && spool.queue.isEmpty { spoolComplete() }
@@ -343,12 +334,8 @@ final class Connection {
             case .runningCGI(let process, var body):
                 guard var reader = body, !reader.isComplete, inboundStart < inbound.count, process.wantsInput
                 else { return compactInbound() }
-                var decoded: [UInt8] = []
-                do {
-                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
-                } catch {
-                    return fail(error)
-                }
+                let decoded: [UInt8]
+                do { decoded = try takeBody(&reader) } catch { return fail(error) }
                 process.takeInput(decoded, complete: reader.isComplete)
                 body = reader
                 state = .runningCGI(process, body: body)
@@ -356,10 +343,8 @@ final class Connection {
             case .receivingUpload(var reader, let sink, let pending):
                 guard !reader.isComplete, inboundStart < inbound.count, sink.pendingBytes < UploadSink.highWater
                 else { return compactInbound() }
-                var decoded: [UInt8] = []
                 do {
-                    inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
-                    try sink.take(decoded)
+                    try sink.take(try takeBody(&reader))
                     state = .receivingUpload(reader, sink, then: pending)
                     if reader.isComplete { try sink.finishInput() }
                 } catch {
@@ -371,6 +356,13 @@ final class Connection {
                 return compactInbound()
             }
         }
+    }
+
+    /// Decodes the buffered body bytes `reader` can take, consuming them from `inbound`.
+    private func takeBody(_ reader: inout BodyReader) throws(HTTPError) -> [UInt8] {
+        var decoded: [UInt8] = []
+        inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
+        return decoded
     }
 
     /// A complete head: route it, decide the answer, and read its body first when it has one.
@@ -385,6 +377,14 @@ final class Connection {
             return fail(error, version: head.version)
         }
         timeouts = request.server.timeouts
+        if case .length(let length) = framing, request.location.clientMaxBodySize > 0,
+           length > request.location.clientMaxBodySize {
+            // Declared too large: answered before any handler acts (a DELETE must not delete first), and the
+            // body is not read (RFC 9110 §15.5.14).
+            lingerOnClose = true
+            return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
+                                         keepAlive: false, isHead: head.method == .head, version: head.version))
+        }
         let response: Response
         switch context.responder.handle(request) {
         case .response(let decided):
@@ -396,14 +396,6 @@ final class Connection {
             return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
         let keepAlive = head.wantsKeepAlive && !response.closesConnection
-        if case .length(let length) = framing, request.location.clientMaxBodySize > 0,
-           length > request.location.clientMaxBodySize {
-            // Declared too large: answer at once and do not read it (RFC 9110 §15.5.14).
-            release(response)
-            lingerOnClose = true
-            return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
-                                         keepAlive: false, isHead: head.method == .head, version: head.version))
-        }
         if head.expectsContinue && framing != .none && framing != .length(0) {
             // The client holds its body until we say 100 Continue: this answer needs none of it, so it goes
             // out at once and the unsent body ends the connection.
@@ -411,25 +403,15 @@ final class Connection {
             return start(PendingResponse(response: response, keepAlive: false, isHead: head.method == .head,
                                          version: head.version))
         }
-        let pending: PendingResponse
+        let pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
+                                      version: head.version)
         switch framing {
         case .none, .length(0):
-            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
-                                      version: head.version)
             start(pending)
-        case .length:
-            let limit = request.location.clientMaxBodySize
-            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
-                                      version: head.version)
-            if keepAlive {
-                state = .discardingBody(BodyReader(framing: framing, limit: limit), then: pending)
-                setPhase(.body)
-            } else {
-                start(pending)
-            }
-        case .chunked:
-            pending = PendingResponse(response: response, keepAlive: keepAlive, isHead: head.method == .head,
-                                      version: head.version)
+        case .length where !keepAlive:
+            // The connection ends with this answer: its body need not be read.
+            start(pending)
+        case .length, .chunked:
             state = .discardingBody(BodyReader(framing: framing, limit: request.location.clientMaxBodySize),
                                     then: pending)
             setPhase(.body)
@@ -441,11 +423,6 @@ final class Connection {
     private func startUpload(_ request: RoutedRequest, directory: String, kind: UploadSink.Kind, uriBase: String,
                              framing: BodyFraming) {
         let limit = request.location.clientMaxBodySize
-        if case .length(let length) = framing, limit > 0, length > limit {
-            lingerOnClose = true
-            return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
-                                         keepAlive: false, isHead: false, version: request.head.version))
-        }
         let sink: UploadSink
         do {
             sink = try UploadSink(directory: directory, kind: kind)
@@ -501,11 +478,6 @@ final class Connection {
         case .none:
             launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil, body: nil)
         case .length(let length):
-            if limit > 0 && length > limit {
-                lingerOnClose = true
-                return start(PendingResponse(response: context.responder.errorResponse(.payloadTooLarge, for: request),
-                                             keepAlive: false, isHead: false, version: request.head.version))
-            }
             let reader = length > 0 ? BodyReader(framing: framing, limit: limit) : nil
             launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: length,
                    body: reader)
