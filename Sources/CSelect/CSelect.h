@@ -78,13 +78,15 @@ __attribute__((weak)) volatile sig_atomic_t cselect_signal_received = 0;
 
 static inline void cselect_on_stop_signal(int sig) { cselect_signal_received = sig; }
 
-/// SIGPIPE ignored (a vanished client is a byte count, not a death); SIGINT/SIGTERM set a flag and
-/// interrupt select() (no SA_RESTART).
+/// SIGPIPE ignored (a vanished client is a byte count, not a death); SIGXFSZ ignored (a write past
+/// RLIMIT_FSIZE fails with EFBIG and the upload gets a 507, like a full disk); SIGINT/SIGTERM set a flag
+/// and interrupt select() (no SA_RESTART).
 static inline void cselect_install_signal_handlers(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = cselect_on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -121,6 +123,7 @@ static inline pid_t cselect_spawn(const char *path, char *const argv[], char *co
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) _exit(127);

@@ -9,7 +9,15 @@ public final class Server {
     private let context: ServerContext
     private var listeners: [Listener] = []
     private var connections: [Connection] = []
-    private let maxConnections: Int
+    /// Clients served at once; past this, newcomers get a 503 (`max_connections`).
+    public let maxConnections: Int
+    /// The soft descriptor limit after raising it to the hard limit.
+    public let descriptorLimit: Int
+    private let shutdownTimeout: Duration
+    /// Connections accepted only to be answered 503; they hold one descriptor each for a few seconds.
+    private var rejecting = 0
+    /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
+    private var drainDeadline: ContinuousClock.Instant?
     private var readable = FDSet()
     private var writable = FDSet()
     private var highestDescriptor: Int32 = 2
@@ -17,12 +25,15 @@ public final class Server {
     /// Binds every endpoint; throws a readable error (`bind 127.0.0.1:80: Permission denied`).
     public init(config: Config) throws {
         let router = Router(config: config)
+        // The time zone is read now: later, localtime_r() for log stamps must not open files behind select().
+        tzset()
         let errorLog = try LogSink.open(config.errorLog)
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
         context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog)
-        let descriptorLimit = Int(cselect_raise_fd_limit())
+        descriptorLimit = Int(cselect_raise_fd_limit())
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
+        shutdownTimeout = config.shutdownTimeout
         do {
             for endpoint in router.bindEndpoints {
                 listeners.append(try Listener(endpoint: endpoint))
@@ -36,14 +47,31 @@ public final class Server {
     /// Where the server listens, for the start-up message.
     public var listenURLs: [String] { listeners.map { "http://\($0.endpoint)" } }
 
-    /// Runs until SIGINT or SIGTERM; returns the process exit status.
+    /// Runs until SIGINT or SIGTERM, then lets requests in flight finish for up to `shutdown_timeout`
+    /// (a second signal stops at once); returns the process exit status.
     public func run() -> Int32 {
         cselect_install_signal_handlers()
-        while cselect_take_signal() == 0 {
+        while true {
+            if cselect_take_signal() != 0 {
+                if drainDeadline != nil { break }
+                beginDraining()
+            }
+            if let drainDeadline, connections.isEmpty || context.now >= drainDeadline { break }
             pass()
         }
         shutdown()
         return 0
+    }
+
+    private func beginDraining() {
+        drainDeadline = context.now + shutdownTimeout
+        listeners.forEach { $0.close() }
+        listeners.removeAll()
+        for connection in connections { connection.beginDraining() }
+        connections.removeAll { $0.isClosed }
+        if !connections.isEmpty {
+            context.errorLog.warn("webserv: shutting down; \(connections.count) connections finishing")
+        }
     }
 
     private func pass() {
@@ -52,8 +80,9 @@ public final class Server {
         readable.removeAll(capacity: highestDescriptor + 1)
         writable.removeAll(capacity: highestDescriptor + 1)
         var nearest = now + .seconds(1)   // also bounds the wait for a signal that races the select() call
+        if let drainDeadline { nearest = min(nearest, drainDeadline) }
 
-        if connections.count < maxConnections {
+        if connections.count < maxConnections + Server.rejectionReserve {
             for listener in listeners {
                 if let paused = listener.pausedUntil, paused > now {
                     nearest = min(nearest, paused)
@@ -90,6 +119,7 @@ public final class Server {
         }
         flushLogs()
         connections.removeAll { $0.isClosed }
+        if rejecting > 0 { rejecting = connections.reduce(0) { $0 + ($1.isRejected ? 1 : 0) } }
         context.reapChildren()
         // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
         // one that this pass's select() reported.
@@ -101,7 +131,7 @@ public final class Server {
     /// Accepts a bounded batch of clients from a listener select() reported readable: one per pass would make a
     /// connection storm wait on as many passes, each costing O(connections).
     private func accept(on listener: Listener) {
-        for taken in 0..<Server.acceptBatch where connections.count < maxConnections {
+        for taken in 0..<Server.acceptBatch where connections.count < maxConnections + Server.rejectionReserve {
             guard let client = listener.accept() else {
                 // The backlog is empty, or we are out of descriptors: in the second case pause this listener
                 // rather than spin on it.
@@ -111,12 +141,20 @@ public final class Server {
                 return
             }
             highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
-            connections.append(Connection(socket: client.socket, peer: client.peer, local: client.local,
-                                          context: context))
+            let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
+                                        context: context)
+            if connections.count - rejecting >= maxConnections {
+                // Nobody already connected suffers: the newcomer is told to come back (503, Retry-After).
+                connection.reject()
+                rejecting += 1
+            }
+            connections.append(connection)
         }
     }
 
     static let acceptBatch = 64
+    /// Rejections in flight at once, past `max_connections`; beyond that the kernel's backlog holds clients.
+    static let rejectionReserve = 64
 
     /// The distinct log sinks (access and error log may share one).
     private var logs: [LogSink] {

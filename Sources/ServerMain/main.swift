@@ -34,5 +34,7 @@ do {
 for url in server.listenURLs {
     print("webserv: listening on \(url)")
 }
+print("webserv: descriptor limit \(server.descriptorLimit) (soft limit raised to the hard limit), "
+      + "up to \(server.maxConnections) connections")
 fflush(stdout)
 exit(server.run())

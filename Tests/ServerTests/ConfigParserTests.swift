@@ -104,6 +104,8 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         ("", 1, #"no "server" block"#),
         ("# nothing\nmax_connections 5;\n", 3, #"no "server" block"#),
         ("max_connections 0;\nserver { }", 1, #"invalid number "0" in "max_connections" directive"#),
+        ("shutdown_timeout 1x;\nserver { }", 1, #"invalid time "1x""#),
+        ("server { shutdown_timeout 1s; }", 1, #""shutdown_timeout" directive is not allowed here"#),
         ("server { server_name www.*.com; }", 1, #"invalid server name or wildcard "www.*.com""#),
         ("server { server_name *; }", 1, #"invalid server name or wildcard "*""#),
         ("server { server_name ~^www; }", 1, #"invalid server name or wildcard "~^www""#),
@@ -397,9 +399,11 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
     }
 
     @Test func topLevelDirectivesAreRecorded() throws {
-        let config = try parse("max_connections 512;\nerror_log ../log/error.log;\nserver { }")
+        let config = try parse("max_connections 512;\nerror_log ../log/error.log;\nshutdown_timeout 3s;\nserver { }")
         #expect(config.maxConnections == 512)
         #expect(config.errorLog == .file("/etc/log/error.log"))
+        #expect(config.shutdownTimeout == .seconds(3))
+        #expect(try parse("server { }").shutdownTimeout == .seconds(10))
         #expect(config.sourcePath == configPath)
     }
 }

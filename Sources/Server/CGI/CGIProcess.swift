@@ -42,7 +42,8 @@ final class CGIProcess {
     private var framing: Framing?
     private var errorLine: [UInt8] = []
     let scriptName: String
-    let keepAlive: Bool
+    /// Cleared when the server starts shutting down before the head is written: it then says `close`.
+    var keepAlive: Bool
     let isHead: Bool
     let version: HTTPVersion
     let deadline: ContinuousClock.Instant
@@ -173,7 +174,13 @@ final class CGIProcess {
         if case .chunked = framing { lengthKnown = false }
         ResponseWriter.writeHead(response, keepAlive: !closesConnection, requestVersion: version,
                                  dateLine: dateLine, writesLength: lengthKnown, into: &outbound)
+        sentStatus = head.status.code
+        bodyStart = outbound.appended
     }
+
+    /// For the access log: the status the script's head gave, and where its body began in the send queue.
+    private(set) var sentStatus: Int?
+    private(set) var bodyStart = 0
 
     private func body(_ bytes: UnsafeRawBufferPointer, into outbound: inout SendQueue) -> Outcome {
         guard !bytes.isEmpty else { return .running }
@@ -255,7 +262,7 @@ final class CGIProcess {
 
     private func flushErrorLine(to log: LogSink) {
         guard !errorLine.isEmpty else { return }
-        log.line("webserv: cgi \(scriptName) [\(pid)]: " + String(decoding: errorLine, as: UTF8.self))
+        log.warn("webserv: cgi \(scriptName) [\(pid)]: " + String(decoding: errorLine, as: UTF8.self))
         errorLine.removeAll(keepingCapacity: true)
     }
 

@@ -11,6 +11,8 @@ public struct Config: Sendable {
     public var accessLog: LogTarget
     /// `error_log FILE;` at top level; default standard error.
     public var errorLog: LogTarget
+    /// `shutdown_timeout T;` at top level: how long requests in flight may take to finish after SIGTERM.
+    public var shutdownTimeout: Duration = .seconds(10)
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

@@ -81,6 +81,8 @@ public enum ConfigParser {
                     config.accessLog = statement.value == "off" ? .off : logTarget(statement.value)
                 case "error_log":
                     config.errorLog = logTarget(statement.value)
+                case "shutdown_timeout":
+                    config.shutdownTimeout = try LocationSettings.duration(statement, source: source)
                 default:
                     preconditionFailure("directive \(statement.name) admitted at top level but not handled")
                 }

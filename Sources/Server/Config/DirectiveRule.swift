@@ -21,6 +21,7 @@ struct DirectiveRule {
         "max_connections": DirectiveRule(contexts: [.main], arguments: 1...1),
         "access_log": DirectiveRule(contexts: [.main], arguments: 1...1),
         "error_log": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "shutdown_timeout": DirectiveRule(contexts: [.main], arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),

@@ -72,6 +72,10 @@ final class Connection {
     private var inputEnded = false
     /// CGI local redirects followed for the current request.
     private var localRedirects = 0
+    /// The current request's access-log line, written once its response is queued (nil with the log off).
+    private var logEntry: AccessLogEntry?
+    /// The server is shutting down: the request in progress is finished, and then the connection closes.
+    private var draining = false
 
     /// What this pass asked select() for; only these may be acted on when it returns.
     private var watchingRead = false
@@ -102,6 +106,35 @@ final class Connection {
     var isClosed: Bool {
         if case .closed = state { return true }
         return false
+    }
+
+    // MARK: Admission and shutdown
+
+    /// Over `max_connections`: answer 503 with Retry-After at once, without reading a request, and close.
+    func reject() {
+        isRejected = true
+        lingerOnClose = true
+        var response = context.responder.errorResponse(.serviceUnavailable, arrivingOn: local)
+        response.closesConnection = true
+        if context.accessLog.isEnabled { logEntry = AccessLogEntry(unparsed: []) }
+        start(PendingResponse(response: response, keepAlive: false, isHead: false, version: .http11))
+        // A rejected client gets a short time to take its answer, whatever send_timeout says.
+        deadline = min(deadline, context.now + Connection.rejectionTime)
+    }
+
+    private static let rejectionTime = Duration.seconds(5)
+    private(set) var isRejected = false
+
+    /// Graceful shutdown: an idle connection closes now; one with a request under way finishes it (its
+    /// answer says `Connection: close`) and then closes.
+    func beginDraining() {
+        draining = true
+        if case .runningCGI(let process, _) = state, !process.headSent { process.keepAlive = false }
+        if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty { close() }
+    }
+
+    private func mayKeepAlive(_ head: RequestHead) -> Bool {
+        head.wantsKeepAlive && !draining
     }
 
     // MARK: Interest
@@ -176,10 +209,14 @@ final class Connection {
             }
         }
         if case .runningCGI(let process, _) = state {
-            cgiEvent(process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
-                                          dateLine: context.dateLine, log: context.errorLog, now: context.now,
-                                          into: &outbound),
-                     process)
+            let outcome = process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
+                                               dateLine: context.dateLine, log: context.errorLog, now: context.now,
+                                               into: &outbound)
+            if let status = process.sentStatus, logEntry?.status == nil {
+                logEntry?.status = status
+                logEntry?.bodyStart = process.bodyStart
+            }
+            cgiEvent(outcome, process)
         }
         // A step above may have closed the socket; its number may already belong to someone else.
         if watchingRead && !isClosed && readable.contains(socket.raw) { socketReadable() }
@@ -287,7 +324,7 @@ final class Connection {
             fail(HTTPError(.requestTimeout, "client_body_timeout"))
         case .cgi:
             guard case .runningCGI(let process, _) = state else { return close() }
-            context.errorLog.line("webserv: cgi \(process.pid) passed cgi_timeout; killed")
+            context.errorLog.warn("webserv: cgi \(process.pid) passed cgi_timeout; killed")
             if process.headSent { close() } else { fail(HTTPError(.gatewayTimeout, "cgi_timeout")) }
         case .keepalive, .send, .linger:
             close()
@@ -368,6 +405,7 @@ final class Connection {
     /// A complete head: route it, decide the answer, and read its body first when it has one.
     private func begin(_ head: RequestHead) {
         localRedirects = 0
+        if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
         let request: RoutedRequest
         let framing: BodyFraming
         do {
@@ -391,11 +429,11 @@ final class Connection {
             response = decided
         case .cgi(let script):
             if framing != .none { sendContinueIfExpected(head) }
-            return startCGI(request, script, framing: framing, keepAlive: head.wantsKeepAlive)
+            return startCGI(request, script, framing: framing, keepAlive: mayKeepAlive(head))
         case .upload(let directory, let kind, let uriBase):
             return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
-        let keepAlive = head.wantsKeepAlive && !response.closesConnection
+        let keepAlive = mayKeepAlive(head) && !response.closesConnection
         if head.expectsContinue && framing != .none && framing != .length(0) {
             // The client holds its body until we say 100 Continue: this answer needs none of it, so it goes
             // out at once and the unsent body ends the connection.
@@ -432,7 +470,7 @@ final class Connection {
         if framing != .none { sendContinueIfExpected(request.head) }
         let isPut: Bool
         if case .put = kind { isPut = true } else { isPut = false }
-        let pending = PendingUpload(uriBase: uriBase, isPut: isPut, keepAlive: request.head.wantsKeepAlive,
+        let pending = PendingUpload(uriBase: uriBase, isPut: isPut, keepAlive: mayKeepAlive(request.head),
                                     version: request.head.version)
         let bodyFraming = framing == .none ? BodyFraming.length(0) : framing
         let reader = BodyReader(framing: bodyFraming, limit: limit)
@@ -526,7 +564,7 @@ final class Connection {
                                        environment: environment.variables(), directory: pending.script.directory,
                                        stdinFile: stdinFile)
         } catch {
-            context.errorLog.line("webserv: cannot start \(pending.script.interpreter): \(error)")
+            context.errorLog.warn("webserv: cannot start \(pending.script.interpreter): \(error)")
             return fail(HTTPError(.badGateway, "CGI could not be started"))
         }
         let process = CGIProcess(spawned, scriptName: pending.script.scriptName, keepAlive: pending.keepAlive,
@@ -555,7 +593,7 @@ final class Connection {
             finishResponse(keepAlive: !process.closesConnection && !bodyLeft)
             processInput()
         case .failed(let error):
-            context.errorLog.line("webserv: cgi \(process.scriptName): \(error.reason)")
+            context.errorLog.warn("webserv: cgi \(process.scriptName): \(error.reason)")
             endCGI(process)
             fail(error)
         case .broken:
@@ -602,8 +640,10 @@ final class Connection {
     /// Queues the head and body of a response and moves to the state that finishes it.
     private func start(_ pending: PendingResponse) {
         let response = pending.response
-        ResponseWriter.writeHead(response, keepAlive: pending.keepAlive, requestVersion: pending.version,
+        ResponseWriter.writeHead(response, keepAlive: pending.keepAlive && !draining, requestVersion: pending.version,
                                  dateLine: context.dateLine, into: &outbound)
+        logEntry?.status = response.status.code
+        logEntry?.bodyStart = outbound.appended
         setPhase(.send)
         switch response.body {
         case .empty:
@@ -622,7 +662,8 @@ final class Connection {
     }
 
     private func finishResponse(keepAlive: Bool) {
-        if keepAlive && timeouts.keepalive > .zero {
+        writeLogEntry()
+        if keepAlive && !draining && timeouts.keepalive > .zero {
             state = .readingHead(RequestParser())
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
@@ -646,8 +687,11 @@ final class Connection {
     /// Answers an unusable request with its error status and closes: the framing can no longer be trusted.
     private func fail(_ error: HTTPError, version: HTTPVersion = .http11) {
         releaseResources()
+        if logEntry == nil && context.accessLog.isEnabled {
+            logEntry = AccessLogEntry(unparsed: inbound[inboundStart...])
+        }
         if error.status.code >= 500 {
-            context.errorLog.line("webserv: \(peer.host): \(error.status.code) \(error.reason)")
+            context.errorLog.warn("webserv: \(peer.host): \(error.status.code) \(error.reason)")
         }
         let response = context.responder.errorResponse(error.status, arrivingOn: local)
         // The client may still be sending what we will not read: linger so it gets this answer before the close.
@@ -658,6 +702,15 @@ final class Connection {
     /// A response that will not be sent still owns its file descriptor.
     private func release(_ response: Response) {
         if case .file(let file) = response.body { file.descriptor.close() }
+    }
+
+    /// The current request's access-log line, with the body bytes queued since its head.
+    private func writeLogEntry() {
+        guard let entry = logEntry else { return }
+        logEntry = nil
+        let bodyBytes = entry.status == nil ? 0 : outbound.appended - entry.bodyStart
+        context.accessLog.line(bytes: entry.line(remoteAddress: peer.host, time: context.accessLogTime,
+                                                 bodyBytes: bodyBytes))
     }
 
     /// Drops consumed input so the buffer does not grow across pipelined requests.
@@ -706,6 +759,7 @@ final class Connection {
     /// Closes everything this connection owns.
     func close() {
         if case .closed = state { return }
+        writeLogEntry()
         releaseResources()
         socket.close()
         state = .closed

@@ -2,6 +2,11 @@
 struct SendQueue {
     private var bytes: [UInt8] = []
     private var sent = 0
+    /// Bytes appended before the last reset; with `bytes.count`, a running total for the access log.
+    private var dropped = 0
+
+    /// Every byte ever appended: the difference between two readings is what was queued in between.
+    var appended: Int { dropped + bytes.count }
 
     var pending: Int { bytes.count - sent }
     var isEmpty: Bool { sent == bytes.count }
@@ -54,6 +59,7 @@ struct SendQueue {
     /// Drops everything; small buffers keep their capacity for the next response, large ones are freed so an
     /// idle keep-alive connection costs little memory.
     mutating func reset() {
+        dropped += bytes.count
         if bytes.capacity > 64 * 1024 {
             bytes = []
         } else {

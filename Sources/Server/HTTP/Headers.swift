@@ -129,16 +129,14 @@ extension Headers: ExpressibleByDictionaryLiteral {
 /// ASCII case-insensitive comparison of bytes with a String, without allocating.
 @inline(__always)
 func asciiCaseInsensitiveEqual(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
-    var text = text
-    return text.withUTF8 { utf8 in
-        guard utf8.count == bytes.count else { return false }
-        var i = bytes.startIndex
-        for c in utf8 {
-            if asciiLowercased(bytes[i]) != asciiLowercased(c) { return false }
-            i += 1
-        }
-        return true
+    // Most names looked up are not the field at hand: the length (O(1) on a native string) settles those.
+    guard text.utf8.count == bytes.count else { return false }
+    var i = bytes.startIndex
+    for c in text.utf8 {
+        if asciiLowercased(bytes[i]) != asciiLowercased(c) { return false }
+        i += 1
     }
+    return true
 }
 
 @inline(__always)

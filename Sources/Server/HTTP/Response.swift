@@ -13,6 +13,8 @@ struct Response {
     var lastModified: Int?
     /// Further headers, written as given.
     var headers: [(name: String, value: String)] = []
+    /// Header lines already rendered (`Name: value\r\n`…), written after the others: a cached file's.
+    var headerLines: [UInt8] = []
     var body: Body
     /// Set apart from the body: a HEAD response announces the length of a body it does not send.
     var contentLength: Int

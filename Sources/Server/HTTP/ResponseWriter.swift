@@ -39,6 +39,7 @@ enum ResponseWriter {
             queue.append(value)
             queue.append(crlf)
         }
+        if !response.headerLines.isEmpty { queue.append(response.headerLines) }
         if !keepAlive {
             queue.append(connectionClose)
         } else if requestVersion == .http10 {

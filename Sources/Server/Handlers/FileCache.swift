@@ -1,31 +1,59 @@
-/// Small files kept in memory, keyed by path and checked against a fresh stat() on every hit, so a hot
-/// 1 KiB file costs no open/read/close per request. Filled only from reads that went through select().
+/// What is known about the files served recently, one version each: their header lines already rendered
+/// and, for small files, their bytes. A hot file then costs one stat() per request, and no open/read/close
+/// and no formatting. Every hit is checked against that fresh stat(); bytes come only from reads that
+/// went through select().
 struct FileCache {
     struct Entry {
         let identity: FileIdentity
-        let bytes: [UInt8]
+        let etag: EntityTag
+        /// `Content-Type: …\r\n`
+        let typeLine: [UInt8]
+        /// `Last-Modified: …\r\nETag: "…"\r\nAccept-Ranges: bytes\r\n`
+        let validatorLines: [UInt8]
+        let contentType: String
+        fileprivate(set) var bytes: [UInt8]?
+
+        init(identity: FileIdentity, contentType: String) {
+            self.identity = identity
+            self.contentType = contentType
+            etag = Conditional.etag(for: identity)
+            typeLine = Array("Content-Type: \(contentType)\r\n".utf8)
+            validatorLines = Array(("Last-Modified: \(HTTPDate.format(identity.modifiedSeconds))\r\n"
+                + "ETag: \(etag.field)\r\nAccept-Ranges: bytes\r\n").utf8)
+        }
     }
 
     static let maxFileSize = 256 * 1024
     static let maxTotalSize = 64 * 1024 * 1024
+    static let maxEntries = 8192
 
     private var entries: [String: Entry] = [:]
     private var totalSize = 0
 
-    func bytes(for path: String, identity: FileIdentity) -> [UInt8]? {
-        guard let entry = entries[path], entry.identity == identity else { return nil }
-        return entry.bytes
+    /// The entry for this version of the file, made (and remembered) if needed; `contentType` is asked only then.
+    mutating func entry(for path: String, identity: FileIdentity, contentType: () -> String) -> Entry {
+        if let entry = entries[path], entry.identity == identity { return entry }
+        let entry = Entry(identity: identity, contentType: contentType())
+        if let old = entries[path] { totalSize -= old.bytes?.count ?? 0 }
+        if entries.count >= FileCache.maxEntries { clear() }
+        entries[path] = entry
+        return entry
     }
 
     mutating func store(_ bytes: [UInt8], for path: String, identity: FileIdentity) {
-        guard bytes.count <= FileCache.maxFileSize, bytes.count == identity.size else { return }
-        if let old = entries[path] { totalSize -= old.bytes.count }
+        guard bytes.count <= FileCache.maxFileSize, bytes.count == identity.size,
+              let entry = entries[path], entry.identity == identity, entry.bytes == nil else { return }
         if totalSize + bytes.count > FileCache.maxTotalSize {
             // Crude but bounded: start again rather than track recency on the hot path.
-            entries.removeAll(keepingCapacity: true)
-            totalSize = 0
+            clear()
+            return
         }
-        entries[path] = Entry(identity: identity, bytes: bytes)
+        entries[path]!.bytes = bytes
         totalSize += bytes.count
+    }
+
+    private mutating func clear() {
+        entries.removeAll(keepingCapacity: true)
+        totalSize = 0
     }
 }

@@ -3,12 +3,20 @@ import CSelect
 import Glibc
 #endif
 
-/// A request matched to its virtual server and location.
-struct RoutedRequest {
+/// A request matched to its virtual server and location. A class: it is handed along several steps, and
+/// copying a location's many settings at each would cost more than the request's one allocation.
+final class RoutedRequest {
     let head: RequestHead
     let target: RequestTarget
     let server: VirtualServer
     let location: Location
+
+    init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location) {
+        self.head = head
+        self.target = target
+        self.server = server
+        self.location = location
+    }
 
     var method: Method? { head.method }
 }
@@ -298,13 +306,13 @@ final class Responder {
         return headAware(Response(status: .ok, contentType: htmlType, body: .bytes(html)), for: request)
     }
 
-    /// A file as a response: cached bytes, or an open descriptor streamed through the select loop.
-    /// nil when the file cannot be opened (permissions).
     /// A file as a response: cached bytes, or an open descriptor streamed through the select loop; `ranges`
-    /// (already resolved) make it a 206 of one part or of multipart/byteranges. nil when it cannot be opened.
+    /// (already resolved) make it a 206 of one part or of multipart/byteranges. With the file's cache entry
+    /// its validators and type go out as rendered there; without (an error page), only its type.
+    /// nil when the file cannot be opened (permissions).
     private func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
-                              ranges: [ClosedRange<Int>] = []) -> Response? {
-        let type = contentType(of: fsPath)
+                              ranges: [ClosedRange<Int>] = [], cached: FileCache.Entry? = nil) -> Response? {
+        let type = cached?.contentType ?? contentType(of: fsPath)
         var segments = [FileBody.Segment(offset: 0, length: identity.size)]
         var trailer: [UInt8] = []
         var contentType = type
@@ -325,7 +333,7 @@ final class Responder {
         var response: Response
         if isHead {
             response = Response(status: status, contentType: contentType, announcedLength: length)
-        } else if let bytes = fileCache.bytes(for: fsPath, identity: identity) {
+        } else if let bytes = cached?.bytes {
             var body: [UInt8] = []
             if ranges.isEmpty {
                 body = bytes
@@ -350,7 +358,11 @@ final class Responder {
             response = Response(status: status, contentType: contentType, body: .file(body))
         }
         response.headers = headers
-        response.lastModified = identity.modifiedSeconds
+        if let cached {
+            // The entry's lines replace the type (unless multipart) and the validators.
+            response.headerLines = ranges.count > 1 ? cached.validatorLines : cached.typeLine + cached.validatorLines
+            if ranges.count <= 1 { response.contentType = nil }
+        }
         return response
     }
 
@@ -393,7 +405,8 @@ final class Responder {
     /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
     /// §13.2.2) and ranges (206/416, §14).
     private func serveFile(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
-        let etag = Conditional.etag(for: identity)
+        let cached = fileCache.entry(for: fsPath, identity: identity) { contentType(of: fsPath) }
+        let etag = cached.etag
         let validators = Validators(etag: etag, lastModified: identity.modifiedSeconds)
         let headers = request.head.headers
         let method = request.method ?? .get
@@ -421,11 +434,9 @@ final class Responder {
                 ranges = resolved
             }
         }
-        guard var response = fileResponse(fsPath, identity, status: ranges.isEmpty ? .ok : .partialContent,
-                                          isHead: method == .head, ranges: ranges)
+        guard let response = fileResponse(fsPath, identity, status: ranges.isEmpty ? .ok : .partialContent,
+                                          isHead: method == .head, ranges: ranges, cached: cached)
         else { return errorResponse(openFailureStatus(), for: request) }
-        response.headers.append(("ETag", etag.field))
-        response.headers.append(("Accept-Ranges", "bytes"))
         return response
     }
 

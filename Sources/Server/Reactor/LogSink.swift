@@ -33,8 +33,21 @@ final class LogSink {
     var wantsWrite: Bool { descriptor != nil && !queue.isEmpty }
 
     func line(_ text: String) {
+        line(bytes: Array(text.utf8))
+    }
+
+    /// `2026/11/21 13:55:36 ` (local time, as nginx's error log), kept current by the loop once a second.
+    var timeStamp: [UInt8] = []
+
+    /// An error-log line: stamped with the time.
+    func warn(_ text: String) {
         guard descriptor != nil else { return }
-        if queue.pending + text.utf8.count + 1 > LogSink.queueLimit {
+        line(bytes: timeStamp + Array(text.utf8))
+    }
+
+    func line(bytes text: [UInt8]) {
+        guard descriptor != nil else { return }
+        if queue.pending + text.count + 1 > LogSink.queueLimit {
             dropped += 1
             return
         }

@@ -9,10 +9,11 @@ public enum PathResolver {
     /// prefix location P not ending in "/", nginx turns `/kapouet../x` into `A../x` ("off-by-slash"); here
     /// the remainder always joins A with exactly one "/", and is refused when that would make it a "..".
     public static func fileSystemPath(for path: String, in location: Location) -> String? {
-        guard isContained(path.utf8) else { return nil }
+        // A native string's bytes are contiguous: scanning them directly avoids String.Index checks per byte.
+        guard path.utf8.withContiguousStorageIfAvailable(isContained) ?? isContained(path.utf8) else { return nil }
         switch location.source {
         case .root(let root):
-            return join(root, path.utf8[...])
+            return joined(root, path)
         case .alias(let alias):
             switch location.match {
             case .exact:
@@ -61,6 +62,15 @@ public enum PathResolver {
             }
             index = path.index(after: index)
         }
+    }
+
+    /// `root` + an absolute `path`, with one "/" between them: the common case, built with a single allocation.
+    private static func joined(_ root: String, _ path: String) -> String {
+        let slash = UInt8(ascii: "/")
+        guard let last = root.utf8.last, last != slash, path.utf8.first == slash else {
+            return join(root, path.utf8[...])
+        }
+        return root + path
     }
 
     /// `base` + `rest` with exactly one "/" between them; `rest` is empty or starts with "/" unless it was a

@@ -31,6 +31,8 @@ public struct Router: Sendable {
     /// The server for a request: among those listening on `localEndpoint` (or the wildcard of its port),
     /// the one whose server_name matches `host` (exact, then *.suffix, then prefix.*), else the first.
     public func server(forHost host: String?, localEndpoint: Endpoint) -> VirtualServer {
+        // The common case needs no lookup: one server answers everything.
+        if config.servers.count == 1 { return config.servers[0] }
         guard let table = tables[localEndpoint] ?? tables[Self.wildcard(of: localEndpoint)] else {
             return config.servers[0]
         }
@@ -43,10 +45,11 @@ public struct Router: Sendable {
     public func location(for path: String, in server: VirtualServer) -> Location {
         var best = -1
         var bestLength = -1
-        for (index, location) in server.locations.enumerated() {
-            switch location.match {
+        // Indices, not elements: iterating would copy every location's settings.
+        for index in server.locations.indices {
+            switch server.locations[index].match {
             case .exact(let exact):
-                if path.utf8.elementsEqual(exact.utf8) { return location }
+                if path.utf8.elementsEqual(exact.utf8) { return server.locations[index] }
             case .prefix(let prefix):
                 let length = prefix.utf8.count
                 if length > bestLength && path.utf8.starts(with: prefix.utf8) {
@@ -72,6 +75,8 @@ public struct Router: Sendable {
         }
 
         var defaultServer: Int
+        /// No other server shares the endpoint: the Host need not be looked at.
+        var isAlone = true
         var exact: [String: Int] = [:]
         var suffixes: [Wildcard] = []
         var prefixes: [Wildcard] = []
@@ -80,6 +85,7 @@ public struct Router: Sendable {
 
         /// An earlier server keeps a name that a later one repeats (nginx warns and does the same).
         mutating func add(_ names: [String], of server: Int) {
+            if server != defaultServer { isAlone = false }
             for name in names {
                 if name.hasPrefix("*.") {
                     let pattern = String(name.dropFirst())
@@ -104,7 +110,7 @@ public struct Router: Sendable {
         }
 
         func server(forHost host: String?) -> Int {
-            guard let host else { return defaultServer }
+            guard let host, !isAlone else { return defaultServer }
             let name = Self.normalised(host)
             guard !name.isEmpty else { return defaultServer }
             if let server = exact[name] { return server }

@@ -43,7 +43,7 @@ final class TestSite {
     }
 }
 
-/// A running `./webserv` on a free 127.0.0.1 port, stopped by PID (SIGTERM, then SIGKILL after 5 s).
+/// A running `./webserv` on a free 127.0.0.1 port, stopped by PID (SIGTERM, then SIGKILL after 15 s).
 final class Webserv {
     let port: UInt16
     let configPath: String
@@ -104,9 +104,16 @@ final class Webserv {
     var pid: Int32 { process.pid }
 
     /// Sends `signal` and waits up to 5 s, then SIGKILL. Returns how it ended, or nil if it had to be killed.
+    /// The grace outlasts the server's default shutdown_timeout (10 s), which lets requests in flight finish.
     func terminate(signal: Int32) -> Subprocess.Termination? {
         stopped = true
-        return process.stop(signal: signal)
+        return process.stop(signal: signal, grace: .seconds(15))
+    }
+
+    /// Sends `signal` without waiting (a test watching the graceful stop); the test checks how it ends.
+    func signal(_ signal: Int32) {
+        stopped = true
+        kill(process.pid, signal)
     }
 
     /// Stops the server at the end of a test and records an issue unless it was alive until now and

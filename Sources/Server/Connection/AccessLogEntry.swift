@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One request's line in the access log, in nginx's `combined` format:
+/// `addr - user [time] "request line" status body-bytes "referer" "user-agent"`.
+/// Filled as the request goes (head, then status and the queue position where the body starts) and written
+/// once the response is queued or the connection ends, so even a cut-off response leaves its line.
+struct AccessLogEntry {
+    private let requestLine: [UInt8]
+    private let user: [UInt8]?
+    private let referer: [UInt8]?
+    private let userAgent: [UInt8]?
+    /// The status sent; nil until a response head is queued (logged as 499 if the client left first, as nginx does).
+    var status: Int?
+    /// `SendQueue.appended` right after the head: body bytes are counted from there.
+    var bodyStart = 0
+
+    init(head: RequestHead) {
+        var line = Array(head.methodToken.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: head.target.utf8)
+        line.append(contentsOf: head.version == .http10 ? AccessLogEntry.http10 : AccessLogEntry.http11)
+        requestLine = line
+        // nginx logs the user name sent, whether or not it was accepted.
+        user = head.headers["authorization"].flatMap { BasicAuth.credentials(fromAuthorization: $0) }
+            .map { Array($0.user.utf8) }
+        referer = head.headers["referer"].map { Array($0.utf8) }
+        userAgent = head.headers["user-agent"].map { Array($0.utf8) }
+    }
+
+    /// A request that could not be parsed: its first line as received, cut at 1 KiB.
+    init(unparsed input: ArraySlice<UInt8>) {
+        let end = input.firstIndex { $0 == 13 || $0 == 10 } ?? input.endIndex
+        requestLine = Array(input[input.startIndex..<min(end, input.startIndex + 1024)])
+        user = nil
+        referer = nil
+        userAgent = nil
+    }
+
+    /// The log line (without its newline). `bodyBytes` is what the response queued after its head.
+    func line(remoteAddress: String, time: [UInt8], bodyBytes: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + requestLine.count + (userAgent?.count ?? 0))
+        out.append(contentsOf: remoteAddress.utf8)
+        out.append(contentsOf: " - ".utf8)
+        AccessLogEntry.appendField(user, quoted: false, to: &out)
+        out.append(contentsOf: " [".utf8)
+        out.append(contentsOf: time)
+        out.append(contentsOf: "] ".utf8)
+        AccessLogEntry.appendField(requestLine, quoted: true, to: &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: String(status ?? 499).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: String(bodyBytes).utf8)
+        out.append(UInt8(ascii: " "))
+        AccessLogEntry.appendField(referer, quoted: true, to: &out)
+        out.append(UInt8(ascii: " "))
+        AccessLogEntry.appendField(userAgent, quoted: true, to: &out)
+        return out
+    }
+
+    /// `-` when absent; otherwise the bytes with `"`, `\`, controls and non-ASCII as `\xHH`, as nginx
+    /// escapes them, so a client cannot forge a log line or break its quoting.
+    private static func appendField(_ value: [UInt8]?, quoted: Bool, to out: inout [UInt8]) {
+        guard let value, !value.isEmpty else {
+            out.append(contentsOf: quoted ? Array("\"-\"".utf8) : [UInt8(ascii: "-")])
+            return
+        }
+        if quoted { out.append(UInt8(ascii: "\"")) }
+        for byte in value {
+            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigits[Int(byte >> 4)],
+                                        hexDigits[Int(byte & 0xF)]])
+            } else {
+                out.append(byte)
+            }
+        }
+        if quoted { out.append(UInt8(ascii: "\"")) }
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+    private static let http10 = Array(" HTTP/1.0".utf8)
+    private static let http11 = Array(" HTTP/1.1".utf8)
+
+    /// `21/Nov/2026:13:55:36 +0100`: nginx's `$time_local`.
+    static func localTime(_ seconds: time_t) -> [UInt8] {
+        var clock = seconds
+        var parts = tm()
+        localtime_r(&clock, &parts)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let offset = parts.tm_gmtoff / 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        let zone = (offset < 0 ? "-" : "+") + two(abs(offset) / 60) + two(abs(offset) % 60)
+        let text = "\(two(Int(parts.tm_mday)))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec))) \(zone)"
+        return Array(text.utf8)
+    }
+}
