@@ -277,6 +277,13 @@ final class Connection {
         case .readingHead:
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
             setPhase(inboundStart < inbound.count ? .header : .keepalive)
+            if phase == .keepalive {
+                // Idle until the client speaks again, maybe for minutes: hold no buffers meanwhile
+                // (ten thousand idle clients would otherwise keep their last response's capacity).
+                outbound.releaseStorage()
+                inbound = []
+                inboundStart = 0
+            }
             processInput()
             if inputEnded, outbound.isEmpty, case .readingHead = state { close() }
         case .discardingBody, .spoolingBody, .receivingUpload:

@@ -56,6 +56,14 @@ struct SendQueue {
         if sent == bytes.count { reset() }
     }
 
+    /// Frees the buffer of an empty queue (an idle connection keeps none).
+    mutating func releaseStorage() {
+        guard isEmpty else { return }
+        dropped += bytes.count
+        bytes = []
+        sent = 0
+    }
+
     /// Drops everything; small buffers keep their capacity for the next response, large ones are freed so an
     /// idle keep-alive connection costs little memory.
     mutating func reset() {
