@@ -24,6 +24,22 @@ extension Integration {
             return (site, try Webserv.start(StaticFixture.config, site: site))
         }
 
+        /// Listings are cached by the directory's identity for at most a second: an added or removed file shows
+        /// at once, a file that grows in place shows its new size within a second.
+        @Test func listingFollowsTheDirectory() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            #expect(try server.get("/listing/").text.contains("plain.txt"))
+            try site.write("listing/fresh.txt", "new")
+            #expect(try server.get("/listing/").text.contains("fresh.txt"), "a new file is listed at once")
+            try FileManager.default.removeItem(atPath: site.docroot + "/listing/fresh.txt")
+            #expect(!(try server.get("/listing/").text.contains("fresh.txt")), "a removed file is gone at once")
+
+            try site.write("listing/plain.txt", String(repeating: "x", count: 12345))
+            usleep(1_100_000)
+            #expect(try server.get("/listing/").text.contains("12345"), "the new size shows within a second")
+        }
+
         @Test func listingIsTitledWithThePathAndEscapesEveryName() throws {
             let (site, server) = try Self.start()
             defer { server.stop(); _ = site }

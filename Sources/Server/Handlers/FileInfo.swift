@@ -15,7 +15,8 @@ struct FileIdentity: Hashable {
 /// The result of one stat() of a request's path.
 enum FileInfo {
     case regular(FileIdentity)
-    case directory
+    /// With its identity: a listing is valid while the directory's mtime stays the same.
+    case directory(FileIdentity)
     case notFound
     case forbidden
 
@@ -28,7 +29,9 @@ enum FileInfo {
         }
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            return .directory
+            return .directory(FileIdentity(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
+                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec)))
         case S_IFREG:
             return .regular(FileIdentity(
                 device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),

@@ -27,6 +27,7 @@ final class RoutedRequest {
 final class Responder {
     let router: Router
     private var fileCache = FileCache()
+    private var listingCache = ListingCache()
 
     init(router: Router) {
         self.router = router
@@ -271,8 +272,8 @@ final class Responder {
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
             return serveFile(fsPath, identity, for: request)
-        case .directory:
-            return directoryResponse(fsPath, for: request)
+        case .directory(let identity):
+            return directoryResponse(fsPath, identity, for: request)
         case .notFound:
             return languageVariant(of: fsPath, for: request) ?? errorResponse(.notFound, for: request)
         case .forbidden:
@@ -280,7 +281,7 @@ final class Responder {
         }
     }
 
-    private func directoryResponse(_ fsPath: String, for request: RoutedRequest) -> Response {
+    private func directoryResponse(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
         let path = request.target.path
         guard path.hasSuffix("/") else {
             // nginx: a directory asked for without its slash is a 301 to the slashed URI.
@@ -299,10 +300,16 @@ final class Responder {
             // A directory without index and listing is not revealed (ARCHITECTURE.md).
             return errorResponse(.notFound, for: request)
         }
-        guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
-            return errorResponse(.forbidden, for: request)
+        let html: [UInt8]
+        if let cached = listingCache.listing(of: directory, uriPath: path, identity: identity) {
+            html = cached
+        } else {
+            guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
+                return errorResponse(.forbidden, for: request)
+            }
+            html = DirectoryListing.html(uriPath: path, entries: entries)
+            listingCache.store(html, of: directory, uriPath: path, identity: identity)
         }
-        let html = DirectoryListing.html(uriPath: path, entries: entries)
         return headAware(Response(status: .ok, contentType: htmlType, body: .bytes(html)), for: request)
     }
 
