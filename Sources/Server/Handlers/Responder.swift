@@ -28,6 +28,7 @@ final class Responder {
     let router: Router
     private var fileCache = FileCache()
     private var listingCache = ListingCache()
+    private var variantIndex = VariantIndex()
 
     init(router: Router) {
         self.router = router
@@ -196,12 +197,12 @@ final class Responder {
     }
 
     private func split(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
+        return (String(path[..<slash]), String(path[path.utf8.index(after: slash)...]))
     }
 
     private func uriDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "/" }
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "/" }
         return String(path[...slash])
     }
 
@@ -376,11 +377,13 @@ final class Responder {
     /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
     /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary.
     private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
-        guard let slash = fsPath.lastIndex(of: "/") else { return nil }
+        guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         let directory = String(fsPath[..<slash])
-        let name = String(fsPath[fsPath.index(after: slash)...])
-        guard !name.isEmpty, let entries = DirectoryListing.entries(ofDirectory: directory) else { return nil }
-        let variants = LanguageNegotiation.variants(of: name, among: entries.filter { !$0.isDirectory }.map(\.name))
+        let name = String(fsPath[fsPath.utf8.index(after: slash)...])
+        guard !name.isEmpty, case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
+        let names = variantIndex.variantFileNames(of: name, in: directory, identity: identity)
+        guard !names.isEmpty else { return nil }
+        let variants = LanguageNegotiation.variants(of: name, among: names)
         guard !variants.isEmpty else { return nil }
         let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
         guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted),
@@ -401,8 +404,8 @@ final class Responder {
     /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one.
     private func contentType(of fsPath: String) -> String {
         let type = MIMETypes.contentType(forPath: fsPath)
-        guard type == MIMETypes.defaultType, let dot = fsPath.lastIndex(of: "."),
-              let slash = fsPath.lastIndex(of: "/"), dot > slash,
+        guard type == MIMETypes.defaultType, let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
+              let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")), dot > slash,
               !LanguageNegotiation.variants(of: String(fsPath[fsPath.index(after: slash)..<dot]),
                                             among: [String(fsPath[fsPath.index(after: slash)...])]).isEmpty
         else { return type }
