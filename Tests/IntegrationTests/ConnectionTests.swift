@@ -282,7 +282,11 @@ extension Integration {
     @Suite struct ConnectionLimits {
         /// Opens `count` keep-alive clients that each send one request, checks the server stays idle
         /// while the extra ones wait, then closes the clients in order: every one must get an answer.
-        static func expectQueuedClientsAreServedWithoutSpinning(_ server: Webserv, count: Int) throws {
+        /// Returns the statuses, in the clients' order.
+        @discardableResult
+        static func expectQueuedClientsAreServedWithoutSpinning(_ server: Webserv, count: Int) throws -> [Int] {
+            usleep(200_000)  // the harness's readiness probe has closed and been noticed
+            var statuses: [Int] = []
             var clients: [RawClient] = []
             for _ in 0..<count {
                 let client = try server.connect(receiveTimeout: 10)
@@ -300,6 +304,7 @@ extension Integration {
             for (i, client) in clients.enumerated() {
                 do {
                     let response = try client.readResponse()
+                    statuses.append(response.status)
                     if response.status == 200 || response.status >= 500 {
                         answered += 1
                     } else {
@@ -314,9 +319,11 @@ extension Integration {
             let fresh = try server.get("/hello.txt")
             #expect(fresh.status == 200)
             #expect(fresh.text == StaticFixture.hello)
+            return statuses
         }
 
-        @Test func clientsBeyondMaxConnectionsWaitAndAreServedLater() throws {
+        /// The first eight are served and stay connected; the others are told 503 at once (Retry-After).
+        @Test func clientsBeyondMaxConnectionsAreAnswered503() throws {
             let site = try StaticFixture.makeSite()
             let server = try Webserv.start("""
                 max_connections 8;
@@ -326,7 +333,40 @@ extension Integration {
                 }
                 """, site: site)
             defer { server.stop() }
-            try Self.expectQueuedClientsAreServedWithoutSpinning(server, count: 30)
+            let statuses = try Self.expectQueuedClientsAreServedWithoutSpinning(server, count: 30)
+            #expect(statuses == Array(repeating: 200, count: 8) + Array(repeating: 503, count: 22), "\(statuses)")
+        }
+
+        /// More descriptors than FD_SETSIZE (1024) in the one select(): 1,500 keep-alive clients held at once,
+        /// each answered twice.
+        @Test func fifteenHundredClientsAreHeldAndAnsweredPastFDSetSize() throws {
+            var limit = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            let wanted = rlim_t(4096)
+            try #require(limit.rlim_max >= wanted, "the test needs a hard descriptor limit of 4096")
+            if limit.rlim_cur < wanted {
+                limit.rlim_cur = wanted
+                setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            }
+            let site = try StaticFixture.makeSite()
+            let server = try Webserv.start("server { listen 127.0.0.1:@PORT@; root @ROOT@; }", site: site,
+                                           launcher: ["/usr/bin/prlimit", "--nofile=4096:4096"])
+            defer { server.stop() }
+            var clients: [RawClient] = []
+            for _ in 0..<1500 { clients.append(try server.connect(receiveTimeout: 20)) }
+            var answered = [0, 0]
+            for round in 0..<2 {
+                for client in clients {
+                    try client.send("GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+                }
+                for client in clients {
+                    let response = try client.readResponse()
+                    if response.status == 200 && response.text == StaticFixture.hello { answered[round] += 1 }
+                }
+            }
+            #expect(answered == [1500, 1500])
+            let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count) ?? 0
+            #expect(open > 1500, "the server held \(open) descriptors")
         }
 
         @Test func descriptorExhaustionDoesNotSpinTheLoop() throws {
