@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test audit bench fuzz fuzz-replay run clean
+.PHONY: all deps test audit asan valgrind bench soak fuzz fuzz-replay run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -25,9 +25,22 @@ test:
 audit: all
 	scripts/select-audit.sh
 
+# The integration suite against an AddressSanitizer build (.build-asan/): any ASan report or leak fails.
+asan:
+	SWIFT=$(SWIFT) scripts/asan-tests.sh
+
+# The release build under valgrind through a mixed workload: no definite leak, no memory error.
+valgrind: all
+	scripts/valgrind-leaks.sh
+
 # webserv against nginx and lighttpd on the same docroot (minutes; never part of `make test`).
 bench:
 	bench/run.sh
+
+# siege -b 5 min, a million mixed requests with RSS sampled, slowhttptest -H/-B/-X with a probe (~15 minutes;
+# never part of `make test`). SOAK_ARGS=--quick checks the harness in about two.
+soak:
+	bench/soak.sh $(SOAK_ARGS)
 
 run: all
 	./webserv conf/default.conf

@@ -17,9 +17,11 @@ enum Repo {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// The release binary `make` puts at the root; the tests never build it themselves.
+    /// The release binary `make` puts at the root, or the absolute path in `WEBSERV_BIN` (an ASan build);
+    /// the tests never build it themselves.
     static func webservBinary() throws -> URL {
-        let binary = root.appendingPathComponent("webserv")
+        let override = ProcessInfo.processInfo.environment["WEBSERV_BIN"] ?? ""
+        let binary = override.isEmpty ? root.appendingPathComponent("webserv") : URL(fileURLWithPath: override)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw HarnessError("\(binary.path) not found: run make first (the integration tests drive the release build)")
         }
