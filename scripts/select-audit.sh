@@ -34,11 +34,14 @@ sys.stdout.write("Content-Type: text/plain\r\n\r\n")
 sys.stdout.flush()
 sys.stdout.buffer.write(data.upper())
 PY
+mkdir -p "$work/www/up"
 cat > "$work/audit.conf" <<CONF
+access_log $work/access.log;
 server {
     listen 127.0.0.1:$port;
     root $work/www;
     location /dir/ { autoindex on; }
+    location /up/ { allow_methods GET PUT POST DELETE; upload_store $work/www/up; }
     location /cgi-bin/ { allow_methods GET POST; cgi .py $(command -v python3); }
 }
 CONF
@@ -62,6 +65,8 @@ for path in / /big.bin /dir/ /dir /missing /dir/a.txt; do
     curl -s -o /dev/null "$base$path"
 done
 curl -s -o /dev/null -X DELETE "$base/index.html"
+curl -s -o /dev/null -T "$work/www/big.bin" "$base/up/big.bin"
+curl -s -o /dev/null -F "file=@$work/www/big.bin" "$base/up/"
 curl -s -o /dev/null --data-binary @"$work/www/big.bin" "$base/cgi-bin/echo.py"
 curl -s -o /dev/null -H 'Transfer-Encoding: chunked' --data-binary @"$work/www/big.bin" "$base/cgi-bin/echo.py"
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /dir/ HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' \
@@ -73,6 +78,10 @@ wait "$pid" || true
 pid=""
 server_pid=$server
 server=""
+# The access log is written through select() too: make sure the traffic above went into it.
+logged=$(wc -l < "$work/access.log")
+[ "$logged" -ge 15 ] || { echo "select-audit: only $logged access-log lines" >&2; exit 1; }
+echo "select-audit: $logged access-log lines written"
 # CGI children are other pids and are ignored by the audit.
 if ! python3 "$audit" "$work/strace.$server_pid"; then
     cp "$work/strace.$server_pid" "${TMPDIR:-/tmp}/webserv-select-audit.log"
