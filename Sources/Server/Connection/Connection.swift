@@ -12,10 +12,12 @@ final class Connection {
         case discardingBody(BodyReader, then: PendingResponse)
         /// A file body is being copied through select() into the send queue.
         case streaming(FileStream, keepAlive: Bool)
-        /// A chunked body is written to a temporary file first: CGI scripts need CONTENT_LENGTH up front.
+        /// A request body bound for a CGI is written to a temporary file first, as nginx buffers a FastCGI
+        /// request: a chunked body's length must be known for CONTENT_LENGTH, and a slow client must not hold
+        /// a running interpreter (a thousand slow uploads would otherwise be a thousand processes).
         case spoolingBody(BodyReader, BodySpool, then: PendingCGI)
-        /// A CGI child runs; `body` is the rest of a Content-Length body streaming into its stdin.
-        case runningCGI(CGIProcess, body: BodyReader?)
+        /// A CGI child runs, its stdin the spooled body (or empty).
+        case runningCGI(CGIProcess)
         /// A body is being stored (upload or PUT) through select().
         case receivingUpload(BodyReader, UploadSink, then: PendingUpload)
         /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
@@ -99,7 +101,7 @@ final class Connection {
 
     /// A CGI awaits its child's exit status: the loop must come back soon even if no descriptor is ready.
     var needsPromptPoll: Bool {
-        if case .runningCGI(let process, _) = state { return process.awaitingExit }
+        if case .runningCGI(let process) = state { return process.awaitingExit }
         return false
     }
 
@@ -129,7 +131,7 @@ final class Connection {
     /// answer says `Connection: close`) and then closes.
     func beginDraining() {
         draining = true
-        if case .runningCGI(let process, _) = state, !process.headSent { process.keepAlive = false }
+        if case .runningCGI(let process) = state, !process.headSent { process.keepAlive = false }
         if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty { close() }
     }
 
@@ -153,8 +155,7 @@ final class Connection {
         case .spoolingBody(let reader, let spool, _):
             watchingRead = !reader.isComplete && spool.queue.pending < BodySpool.highWater && !hasUnparsedInput
             if !spool.queue.isEmpty { watchingFile = spool.file.raw }
-        case .runningCGI(let process, let body):
-            watchingRead = body.map { !$0.isComplete } == true && process.wantsInput
+        case .runningCGI(let process):
             process.declareInterest(read: &read, write: &write, outboundPending: outbound.pending)
         case .receivingUpload(let reader, let sink, _):
             watchingRead = !reader.isComplete && sink.pendingBytes < UploadSink.highWater && !hasUnparsedInput
@@ -208,7 +209,7 @@ final class Connection {
                 break
             }
         }
-        if case .runningCGI(let process, _) = state {
+        if case .runningCGI(let process) = state {
             let outcome = process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
                                                dateLine: context.dateLine, log: context.errorLog, now: context.now,
                                                into: &outbound)
@@ -251,11 +252,9 @@ final class Connection {
             if outbound.isEmpty { close() }
         case .discardingBody(let reader, _), .spoolingBody(let reader, _, _), .receivingUpload(let reader, _, _):
             if !reader.isComplete { close() }
-        case .runningCGI(_, let body):
-            if let body, !body.isComplete { close() }
         case .closing:
             close()
-        case .streaming, .closed:
+        case .streaming, .runningCGI, .closed:
             break
         }
     }
@@ -330,7 +329,7 @@ final class Connection {
         case .body:
             fail(HTTPError(.requestTimeout, "client_body_timeout"))
         case .cgi:
-            guard case .runningCGI(let process, _) = state else { return close() }
+            guard case .runningCGI(let process) = state else { return close() }
             context.errorLog.warn("webserv: cgi \(process.pid) passed cgi_timeout; killed")
             if process.headSent { close() } else { fail(HTTPError(.gatewayTimeout, "cgi_timeout")) }
         case .keepalive, .send, .linger:
@@ -375,15 +374,6 @@ final class Connection {
                 state = .spoolingBody(reader, spool, then: pending)
                 if reader.isComplete && spool.queue.isEmpty { spoolComplete() }
                 return compactInbound()
-            case .runningCGI(let process, var body):
-                guard var reader = body, !reader.isComplete, inboundStart < inbound.count, process.wantsInput
-                else { return compactInbound() }
-                let decoded: [UInt8]
-                do { decoded = try takeBody(&reader) } catch { return fail(error) }
-                process.takeInput(decoded, complete: reader.isComplete)
-                body = reader
-                state = .runningCGI(process, body: body)
-                return compactInbound()
             case .receivingUpload(var reader, let sink, let pending):
                 guard !reader.isComplete, inboundStart < inbound.count, sink.pendingBytes < UploadSink.highWater
                 else { return compactInbound() }
@@ -396,7 +386,7 @@ final class Connection {
                 }
                 if sink.isComplete { uploadComplete() }
                 return compactInbound()
-            case .streaming, .closing, .closed:
+            case .streaming, .runningCGI, .closing, .closed:
                 return compactInbound()
             }
         }
@@ -521,14 +511,12 @@ final class Connection {
         let limit = request.location.clientMaxBodySize
         switch framing {
         case .none:
-            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil, body: nil)
-        case .length(let length):
-            let reader = length > 0 ? BodyReader(framing: framing, limit: limit) : nil
-            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: length,
-                   body: reader)
-        case .chunked:
+            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil)
+        case .length(0):
+            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: 0)
+        case .length, .chunked:
             guard let file = context.makeTemporaryFile() else {
-                return fail(HTTPError(.internalServerError, "cannot create a temporary file for a chunked body"))
+                return fail(HTTPError(.internalServerError, "cannot create a temporary file for the request body"))
             }
             state = .spoolingBody(BodyReader(framing: framing, limit: limit), BodySpool(file: file),
                                   then: PendingCGI(request: request, script: script, keepAlive: keepAlive))
@@ -546,15 +534,15 @@ final class Connection {
         if reader.isComplete && spool.queue.isEmpty { spoolComplete() } else { processInput() }
     }
 
-    /// The whole chunked body is on disk: start the script with the file as its stdin.
+    /// The whole body is on disk: start the script with the file as its stdin.
     private func spoolComplete() {
         guard case .spoolingBody(_, let spool, let pending) = state else { return }
         lseek(spool.file.raw, 0, SEEK_SET)
-        launch(pending, bodyLength: spool.length, body: nil, stdinFile: spool.file)
+        launch(pending, bodyLength: spool.length, stdinFile: spool.file)
         spool.file.close()
     }
 
-    private func launch(_ pending: PendingCGI, bodyLength: Int?, body: BodyReader?, stdinFile: Descriptor? = nil) {
+    private func launch(_ pending: PendingCGI, bodyLength: Int?, stdinFile: Descriptor? = nil) {
         let request = pending.request
         let environment = CGIEnvironment(
             request: request, script: pending.script, remoteAddress: peer.host, remotePort: peer.port,
@@ -577,8 +565,8 @@ final class Connection {
         let process = CGIProcess(spawned, scriptName: pending.script.scriptName, keepAlive: pending.keepAlive,
                                  isHead: request.method == .head, version: request.head.version,
                                  deadline: context.now + request.location.cgiTimeout)
-        if body == nil { process.takeInput([], complete: true) }
-        state = .runningCGI(process, body: body)
+        process.takeInput([], complete: true)
+        state = .runningCGI(process)
         phase = .cgi
         deadline = process.deadline
         processInput()
@@ -590,14 +578,11 @@ final class Connection {
         case .running:
             return
         case .finished:
-            guard case .runningCGI(_, let body) = state else { return }
+            guard case .runningCGI = state else { return }
             if !process.reaped { context.adopt(process.pid, kill: false) }
             process.closePipes()
-            // A body the script never read is still on its way: the connection cannot be reused.
-            let bodyLeft = body.map { !$0.isComplete } ?? false
-            if bodyLeft { lingerOnClose = true }
             setPhase(.send)
-            finishResponse(keepAlive: !process.closesConnection && !bodyLeft)
+            finishResponse(keepAlive: !process.closesConnection)
             processInput()
         case .failed(let error):
             context.errorLog.warn("webserv: cgi \(process.scriptName): \(error.reason)")
@@ -622,8 +607,7 @@ final class Connection {
                                       version: process.version))
                 processInput()
             case .cgi(let script):
-                launch(PendingCGI(request: request, script: script, keepAlive: process.keepAlive), bodyLength: nil,
-                       body: nil)
+                launch(PendingCGI(request: request, script: script, keepAlive: process.keepAlive), bodyLength: nil)
             case .upload:
                 fail(HTTPError(.badGateway, "CGI local redirect to an upload location"))
             }
@@ -740,7 +724,7 @@ final class Connection {
         case .send: deadline = context.now + timeouts.send
         case .linger: deadline = context.now + Connection.lingerTime
         case .cgi:
-            if case .runningCGI(let process, _) = state { deadline = process.deadline }
+            if case .runningCGI(let process) = state { deadline = process.deadline }
         }
     }
 
@@ -753,7 +737,7 @@ final class Connection {
             release(pending.response)
         case .spoolingBody(_, let spool, _):
             spool.file.close()
-        case .runningCGI(let process, _):
+        case .runningCGI(let process):
             endCGI(process)
         case .receivingUpload(_, let sink, _):
             sink.abort()
