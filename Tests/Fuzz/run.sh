@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets with swiftc and runs each for a bounded time.
 #
 #   Tests/Fuzz/run.sh [seconds-per-target] [target...]      targets: request chunked request-target config
+#                                                           multipart cgi-response
 #   Tests/Fuzz/run.sh 0 request                              build only
 #   FUZZ_REPLAY=1 Tests/Fuzz/run.sh 0                        run the seeds and regressions once (no fuzzing)
 #
@@ -13,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
-all=(request chunked request-target config multipart)
+all=(request chunked request-target config multipart cgi-response)
 targets=("${@:-${all[@]}}")
 out=.build-fuzz
 fuzz=Tests/Fuzz
@@ -34,6 +35,10 @@ sources() {
                          $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
                          $http/BodyReader.swift $http/ChunkedDecoder.swift $http/PercentEncoding.swift
                          $fuzz/MultipartFuzz.swift" ;;
+        # Headers.swift and RequestParser.swift lend trimming and the byte classes; the rest is what they need.
+        cgi-response) echo "Sources/Server/CGI/CGIResponseParser.swift $http/HTTPError.swift $http/Status.swift
+                            $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
+                            $fuzz/CGIResponseFuzz.swift" ;;
         *) return 1 ;;
     esac
 }
