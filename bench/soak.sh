@@ -349,9 +349,9 @@ phase_c_mode() {  # mode (H B X)
         # Slow body into an upload store: the server must read the body (a POST to a static page sent with
         # `Connection: close`, as slowhttptest sends it, is answered at once and closed, which tests nothing).
         B) args=(-B -c "$SLOW_CONNS" -r "$SLOW_RATE" -l "$SLOW_LEN" -i 10 -s 8192 -u "$BASE/upload/") ;;
-        # A CGI gets its Content-Length body streamed to its stdin, so it is started on the head: each slow
-        # body holds an interpreter (and 3 pipes) until cgi_timeout. Fewer connections by default: 1,000
-        # pythons starting at once would take gigabytes and every core of a shared machine.
+        # A CGI's body is spooled to a temporary file before the script starts: a slow body holds a socket
+        # and a file, not an interpreter. (Before that change each one held a python; hence the smaller
+        # default count, kept so runs compare.)
         Bcgi) args=(-B -c "$SLOW_CGI_CONNS" -r "$SLOW_RATE" -l "$SLOW_LEN" -i 10 -s 8192 -u "$BASE/cgi-bin/hello.py") ;;
         X) args=(-X -c "$SLOW_CONNS" -r "$SLOW_RATE" -l "$SLOW_LEN" -k 3 -n 1 -w 1 -y 512 -z 32 -u "$BASE/100k.bin") ;;
     esac
