@@ -2,10 +2,10 @@
 import Glibc
 #endif
 
-/// A running CGI child owned by one connection: the request body flows into its stdin, its stdout becomes
-/// the HTTP response (head parsed per RFC 3875 §6, body streamed with backpressure), its stderr goes to
-/// the error log. All three pipes are watched by the one select(), stdin and stdout in the same pass, so a
-/// script that writes before it has read its input cannot deadlock against us.
+/// A running CGI child owned by one connection: its stdin is the spooled request body (a file, so nothing
+/// is written to it from here and a script that writes before reading cannot deadlock against us), its
+/// stdout becomes the HTTP response (head parsed per RFC 3875 §6, body streamed with backpressure), its
+/// stderr goes to the error log. Both pipes are watched by the one select().
 final class CGIProcess {
     /// What the connection does after an event.
     enum Outcome {
@@ -31,13 +31,8 @@ final class CGIProcess {
     }
 
     let pid: pid_t
-    private var stdin: Descriptor?
     private var stdout: Descriptor?
     private var stderr: Descriptor?
-    /// Body bytes waiting for the child.
-    private var stdinQueue = SendQueue()
-    /// Every body byte has been handed over (stdin closes once they drain).
-    private var inputComplete = false
     private var parser = CGIResponseParser()
     private var framing: Framing?
     private var errorLine: [UInt8] = []
@@ -51,16 +46,17 @@ final class CGIProcess {
     private(set) var reaped = false
 
     /// What was asked of select() in this pass.
-    private var watchingStdin = false
     private var watchingStdout = false
     private var watchingStderr = false
 
-    static let stdinHighWater = 64 * 1024
+    /// Past this much unsent response, the script's output is not read.
+    static let outputHighWater = 64 * 1024
 
     init(_ spawned: SpawnedProcess, scriptName: String, keepAlive: Bool, isHead: Bool, version: HTTPVersion,
          deadline: ContinuousClock.Instant) {
         pid = spawned.pid
-        stdin = spawned.stdin
+        // A request without a body: the script reads end-of-input at once (RFC 3875 §4.2).
+        spawned.stdin?.close()
         stdout = spawned.stdout
         stderr = spawned.stderr
         self.scriptName = scriptName
@@ -68,17 +64,7 @@ final class CGIProcess {
         self.isHead = isHead
         self.version = version
         self.deadline = deadline
-        if stdin == nil { inputComplete = true }
     }
-
-    /// Request body bytes for the child; `complete` when they are the last.
-    func takeInput(_ bytes: [UInt8], complete: Bool) {
-        if stdin != nil { stdinQueue.append(bytes) }
-        if complete { inputComplete = true }
-    }
-
-    /// The connection may read more body bytes from the client.
-    var wantsInput: Bool { !inputComplete && stdinQueue.pending < CGIProcess.stdinHighWater }
 
     /// Whether the response head has gone to the client (afterwards errors can only cut the connection).
     var headSent: Bool { framing != nil }
@@ -89,30 +75,18 @@ final class CGIProcess {
         return !keepAlive
     }
 
-    func declareInterest(read: inout FDSet, write: inout FDSet, outboundPending: Int) {
-        closeStdinIfDone()
-        watchingStdin = stdin != nil && !stdinQueue.isEmpty
+    func declareInterest(read: inout FDSet, outboundPending: Int) {
         // Backpressure: a slow client stops us reading the script, which then blocks on its full pipe.
-        watchingStdout = stdout != nil && outboundPending < CGIProcess.stdinHighWater
+        watchingStdout = stdout != nil && outboundPending < CGIProcess.outputHighWater
         watchingStderr = stderr != nil
-        if watchingStdin { write.insert(stdin!.raw) }
         if watchingStdout { read.insert(stdout!.raw) }
         if watchingStderr { read.insert(stderr!.raw) }
     }
 
-    func handleEvents(readable: FDSet, writable: FDSet, scratch: UnsafeMutableRawBufferPointer,
+    func handleEvents(readable: FDSet, scratch: UnsafeMutableRawBufferPointer,
                       dateLine: [UInt8], log: LogSink, now: ContinuousClock.Instant,
                       into outbound: inout SendQueue) -> Outcome {
         if awaitingExit { return pollExit(now: now, into: &outbound) }
-        if watchingStdin, let fd = stdin, writable.contains(fd.raw) {
-            if stdinQueue.send(toPipe: fd) <= 0 {
-                // The script closed its stdin early: the rest of the body is not for it.
-                fd.close()
-                stdin = nil
-                stdinQueue.reset()
-                inputComplete = true
-            }
-        }
         if watchingStderr, let fd = stderr, readable.contains(fd.raw) {
             let count = fd.read(into: scratch)
             if count > 0 {
@@ -240,15 +214,7 @@ final class CGIProcess {
     private var outputEndedAt: ContinuousClock.Instant?
     static let exitWait = Duration.seconds(1)
 
-    // MARK: Input and errors
-
-    private func closeStdinIfDone() {
-        // RFC 3875 §4.2: the script sees the end of the body as the end of its input.
-        if inputComplete, stdinQueue.isEmpty, let fd = stdin {
-            fd.close()
-            stdin = nil
-        }
-    }
+    // MARK: Errors
 
     private func logErrors(_ bytes: UnsafeRawBufferPointer, to log: LogSink) {
         for byte in bytes {
@@ -268,8 +234,7 @@ final class CGIProcess {
 
     /// Closes every pipe; the caller hands the pid to the reaper (killing it if it still runs).
     func closePipes() {
-        for fd in [stdin, stdout, stderr] { fd?.close() }
-        stdin = nil
+        for fd in [stdout, stderr] { fd?.close() }
         stdout = nil
         stderr = nil
     }

@@ -156,7 +156,7 @@ final class Connection {
             watchingRead = !reader.isComplete && spool.queue.pending < BodySpool.highWater && !hasUnparsedInput
             if !spool.queue.isEmpty { watchingFile = spool.file.raw }
         case .runningCGI(let process):
-            process.declareInterest(read: &read, write: &write, outboundPending: outbound.pending)
+            process.declareInterest(read: &read, outboundPending: outbound.pending)
         case .receivingUpload(let reader, let sink, _):
             watchingRead = !reader.isComplete && sink.pendingBytes < UploadSink.highWater && !hasUnparsedInput
             if let file = sink.waitingDescriptor { watchingFile = file.raw }
@@ -210,7 +210,7 @@ final class Connection {
             }
         }
         if case .runningCGI(let process) = state {
-            let outcome = process.handleEvents(readable: readable, writable: writable, scratch: context.scratch,
+            let outcome = process.handleEvents(readable: readable, scratch: context.scratch,
                                                dateLine: context.dateLine, log: context.errorLog, now: context.now,
                                                into: &outbound)
             if let status = process.sentStatus, logEntry?.status == nil {
@@ -565,7 +565,6 @@ final class Connection {
         let process = CGIProcess(spawned, scriptName: pending.script.scriptName, keepAlive: pending.keepAlive,
                                  isHead: request.method == .head, version: request.head.version,
                                  deadline: context.now + request.location.cgiTimeout)
-        process.takeInput([], complete: true)
         state = .runningCGI(process)
         phase = .cgi
         deadline = process.deadline
