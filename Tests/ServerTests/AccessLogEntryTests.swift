@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func localTimeIsNginxTimeLocal() {
-        let text = AccessLogEntry.localTime(0).text
+        let text = LogTime.accessLog(0).text
         #expect(text.range(of: #"^\d\d/[A-Z][a-z]{2}/19(69|70):\d\d:\d\d:\d\d [+-]\d{4}$"#, options: .regularExpression) != nil,
                 "\(text)")
     }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One request's line in the access log, in nginx's `combined` format:
 /// `addr - user [time] "request line" status body-bytes "referer" "user-agent"`.
 /// Filled as the request goes (head, then status and the queue position where the body starts) and written
@@ -82,18 +78,4 @@ struct AccessLogEntry {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
     private static let http10 = Array(" HTTP/1.0".utf8)
     private static let http11 = Array(" HTTP/1.1".utf8)
-
-    /// `21/Nov/2026:13:55:36 +0100`: nginx's `$time_local`.
-    static func localTime(_ seconds: time_t) -> [UInt8] {
-        var clock = seconds
-        var parts = tm()
-        localtime_r(&clock, &parts)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let offset = parts.tm_gmtoff / 60
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        let zone = (offset < 0 ? "-" : "+") + two(abs(offset) / 60) + two(abs(offset) % 60)
-        let text = "\(two(Int(parts.tm_mday)))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
-            + "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec))) \(zone)"
-        return Array(text.utf8)
-    }
 }

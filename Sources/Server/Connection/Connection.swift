@@ -135,10 +135,6 @@ final class Connection {
         if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty { close() }
     }
 
-    private func mayKeepAlive(_ head: RequestHead) -> Bool {
-        head.wantsKeepAlive && !draining
-    }
-
     // MARK: Interest
 
     /// Adds this connection's descriptors to the sets according to its state.
@@ -426,11 +422,12 @@ final class Connection {
             response = decided
         case .cgi(let script):
             if framing != .none { sendContinueIfExpected(head) }
-            return startCGI(request, script, framing: framing, keepAlive: mayKeepAlive(head))
+            return startCGI(request, script, framing: framing, keepAlive: head.wantsKeepAlive)
         case .upload(let directory, let kind, let uriBase):
             return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
         }
-        let keepAlive = mayKeepAlive(head) && !response.closesConnection
+        // While draining the connection ends with this answer, so its body need not be read.
+        let keepAlive = head.wantsKeepAlive && !draining && !response.closesConnection
         if head.expectsContinue && framing != .none && framing != .length(0) {
             // The client holds its body until we say 100 Continue: this answer needs none of it, so it goes
             // out at once and the unsent body ends the connection.
@@ -467,7 +464,7 @@ final class Connection {
         if framing != .none { sendContinueIfExpected(request.head) }
         let isPut: Bool
         if case .put = kind { isPut = true } else { isPut = false }
-        let pending = PendingUpload(uriBase: uriBase, isPut: isPut, keepAlive: mayKeepAlive(request.head),
+        let pending = PendingUpload(uriBase: uriBase, isPut: isPut, keepAlive: request.head.wantsKeepAlive,
                                     version: request.head.version)
         let bodyFraming = framing == .none ? BodyFraming.length(0) : framing
         let reader = BodyReader(framing: bodyFraming, limit: limit)
@@ -562,7 +559,8 @@ final class Connection {
             context.errorLog.warn("webserv: cannot start \(pending.script.interpreter): \(error)")
             return fail(HTTPError(.badGateway, "CGI could not be started"))
         }
-        let process = CGIProcess(spawned, scriptName: pending.script.scriptName, keepAlive: pending.keepAlive,
+        let process = CGIProcess(spawned, scriptName: pending.script.scriptName,
+                                 keepAlive: pending.keepAlive && !draining,
                                  isHead: request.method == .head, version: request.head.version,
                                  deadline: context.now + request.location.cgiTimeout)
         state = .runningCGI(process)

@@ -35,7 +35,7 @@ final class ServerContext {
         if second != dateSecond {
             dateSecond = second
             dateLine = Array("Date: \(HTTPDate.format(second))\r\n".utf8)
-            if errorLog.isEnabled { errorLog.timeStamp = ServerContext.errorLogStamp(second) }
+            if errorLog.isEnabled { errorLog.timeStamp = LogTime.errorLog(second) }
         }
     }
 
@@ -43,21 +43,12 @@ final class ServerContext {
     var accessLogTime: [UInt8] {
         if accessLogSecond != dateSecond {
             accessLogSecond = dateSecond
-            cachedAccessLogTime = AccessLogEntry.localTime(dateSecond)
+            cachedAccessLogTime = LogTime.accessLog(dateSecond)
         }
         return cachedAccessLogTime
     }
     private var accessLogSecond = -1
     private var cachedAccessLogTime: [UInt8] = []
-
-    private static func errorLogStamp(_ seconds: time_t) -> [UInt8] {
-        var clock = seconds
-        var parts = tm()
-        localtime_r(&clock, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
-        return Array(("\(parts.tm_year + 1900)/\(two(parts.tm_mon + 1))/\(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) ").utf8)
-    }
 
     var router: Router { responder.router }
 

@@ -6,10 +6,10 @@ struct FileCache {
     struct Entry {
         let identity: FileIdentity
         let etag: EntityTag
-        /// `Content-Type: …\r\n`
-        let typeLine: [UInt8]
-        /// `Last-Modified: …\r\nETag: "…"\r\nAccept-Ranges: bytes\r\n`
+        /// `Last-Modified: …\r\nETag: "…"\r\nAccept-Ranges: bytes\r\n`: what a multipart answer sends.
         let validatorLines: [UInt8]
+        /// `Content-Type: …\r\n` and the validator lines: what every other answer sends.
+        let headerLines: [UInt8]
         let contentType: String
         fileprivate(set) var bytes: [UInt8]?
 
@@ -17,9 +17,9 @@ struct FileCache {
             self.identity = identity
             self.contentType = contentType
             etag = Conditional.etag(for: identity)
-            typeLine = Array("Content-Type: \(contentType)\r\n".utf8)
             validatorLines = Array(("Last-Modified: \(HTTPDate.format(identity.modifiedSeconds))\r\n"
                 + "ETag: \(etag.field)\r\nAccept-Ranges: bytes\r\n").utf8)
+            headerLines = Array("Content-Type: \(contentType)\r\n".utf8) + validatorLines
         }
     }
 

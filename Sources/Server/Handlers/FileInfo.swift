@@ -27,15 +27,14 @@ enum FileInfo {
             let code = cselect_errno()
             return code == EACCES ? .forbidden : .notFound
         }
+        let identity = FileIdentity(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
+            modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            return .directory(FileIdentity(
-                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
-                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec)))
+            return .directory(identity)
         case S_IFREG:
-            return .regular(FileIdentity(
-                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int(info.st_size),
-                modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec)))
+            return .regular(identity)
         default:
             // Devices, sockets and FIFOs are not content: reading a FIFO could block the whole server.
             return .forbidden

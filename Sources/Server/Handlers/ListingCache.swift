@@ -3,30 +3,29 @@ import Glibc
 #endif
 
 /// Directory listings already rendered. One stays valid while its directory keeps the same identity (an
-/// entry added, removed or renamed changes the directory's mtime) and only within the wall-clock second it was made, since a
-/// file growing in place changes its own mtime but not its directory's: the sizes and dates on a page lag
-/// reality by a second at most, as with lighttpd's stat cache.
+/// entry added, removed or renamed changes the directory's mtime), and only within the wall-clock second it
+/// was made: a file growing in place changes its own mtime but not its directory's, so the sizes and dates
+/// on a page lag reality by a second at most, as with lighttpd's stat cache.
 struct ListingCache {
     private struct Entry {
         let identity: FileIdentity
-        let madeAt: Int
+        let second: Int
         let html: [UInt8]
     }
 
-    static let maxAge = 1
     static let maxEntries = 256
 
     private var entries: [String: Entry] = [:]
 
     func listing(of directory: String, uriPath: String, identity: FileIdentity) -> [UInt8]? {
         guard let entry = entries[ListingCache.key(directory, uriPath)], entry.identity == identity,
-              time(nil) - entry.madeAt < ListingCache.maxAge else { return nil }
+              entry.second == time(nil) else { return nil }
         return entry.html
     }
 
     mutating func store(_ html: [UInt8], of directory: String, uriPath: String, identity: FileIdentity) {
         if entries.count >= ListingCache.maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[ListingCache.key(directory, uriPath)] = Entry(identity: identity, madeAt: time(nil), html: html)
+        entries[ListingCache.key(directory, uriPath)] = Entry(identity: identity, second: time(nil), html: html)
     }
 
     /// The page shows the URI path (alias locations map several to one directory).

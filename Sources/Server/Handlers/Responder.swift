@@ -368,7 +368,7 @@ final class Responder {
         response.headers = headers
         if let cached {
             // The entry's lines replace the type (unless multipart) and the validators.
-            response.headerLines = ranges.count > 1 ? cached.validatorLines : cached.typeLine + cached.validatorLines
+            response.headerLines = ranges.count > 1 ? cached.validatorLines : cached.headerLines
             if ranges.count <= 1 { response.contentType = nil }
         }
         return response
@@ -406,8 +406,8 @@ final class Responder {
         let type = MIMETypes.contentType(forPath: fsPath)
         guard type == MIMETypes.defaultType, let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
               let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")), dot > slash,
-              !LanguageNegotiation.variants(of: String(fsPath[fsPath.index(after: slash)..<dot]),
-                                            among: [String(fsPath[fsPath.index(after: slash)...])]).isEmpty
+              !LanguageNegotiation.variants(of: String(fsPath[fsPath.utf8.index(after: slash)..<dot]),
+                                            among: [String(fsPath[fsPath.utf8.index(after: slash)...])]).isEmpty
         else { return type }
         return MIMETypes.contentType(forPath: String(fsPath[..<dot]))
     }
