@@ -14,6 +14,9 @@ final class ServerContext {
     private(set) var dateLine: [UInt8] = []
     private var dateSecond = -1
     let scratch: UnsafeMutableRawBufferPointer
+    /// Drawn at start-up: keys the hashes of caches an attacker must not aim at, and names temporaries.
+    let secretKey = SecretKey.draw()
+    private lazy var names = UnpredictableNames(key: secretKey)
 
     static let scratchSize = 64 * 1024
 
@@ -51,6 +54,9 @@ final class ServerContext {
     private var cachedAccessLogTime: [UInt8] = []
 
     var router: Router { responder.router }
+
+    /// 16 hex digits nobody can guess, for temporary files.
+    func unpredictableName() -> String { names.next() }
 
     /// CGI children whose connection is done with them, waited for without blocking on every pass.
     private var children: [(pid: pid_t, killAt: ContinuousClock.Instant)] = []
