@@ -199,7 +199,13 @@ private func checkHead(_ head: HeadSnapshot, _ input: [UInt8], limits: RequestPa
         let expected = Headers.trimmed(line[(line.startIndex + name.count + 1)...])
         require(value.elementsEqual(expected), "field value is not the line's trimmed rest; \(context())")
         require(value.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }, "control byte in a field value; \(context())")
-        if name.count == 4 && asciiCaseInsensitiveEqual(name, "Host") { hosts += 1 }
+        if name.count == 4 && asciiCaseInsensitiveEqual(name, "Host") {
+            hosts += 1
+            // RFC 9112 §3.2: an accepted Host is host[:port]; none of these bytes can be in one.
+            require(!value.contains { Array(" \t/\\@?#\"<>".utf8).contains($0) || $0 >= 0x80 },
+                    "Host \(describe(Array(value))) accepted; \(context())")
+            require(!value.isEmpty || head.version == .http10, "empty Host accepted in HTTP/1.1; \(context())")
+        }
     }
     require(hosts <= 1 && (hosts == 1 || head.version == .http10), "\(hosts) Host fields accepted in \(head.version)")
 }

@@ -136,6 +136,8 @@ private func referenceParse(_ raw: [UInt8]) -> Result<RequestTarget, Refusal> {
         guard !host.isEmpty, host.allSatisfy({ byte in
             (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || allowed.contains(byte)
         }) else { return .failure(Refusal(reason: "authority")) }
+        // Past the byte classes, the host/port grammar (IPv6 literals, ports) is HostSyntax's, tested by its table.
+        guard host.withUnsafeBufferPointer({ HostSyntax.isValid($0) }) else { return .failure(Refusal(reason: "host")) }
         authority = String(decoding: host, as: UTF8.self)
         path = Array(path[end...])
     }

@@ -166,6 +166,10 @@ private func manyFields(_ count: Int) -> (text: String, fields: [String]) {
         .status("\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         .status("GET / HTTP/1.1\rHost: a\r\n\r\n", 400),
         .status("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400),
+        .status("GET / HTTP/1.1\r\nHost: a b/c\r\n\r\n", 400),
+        .status("GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", 400),
+        .status("GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+        .head("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "GET / HTTP/1.1", ["Host: [::1]:80"]),
         .status("GET / HTTP/1.1\r\nHost: a\r\n\rX", 400),
         // Methods: any tchar token parses; only known ones get a Method.
         .head("DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", "DELETE /x HTTP/1.1"),

@@ -70,7 +70,7 @@ import Testing
 
     static let rejected: [String] = [
         "", "index.html", "**", "*/", "?q", "ftp://host/", "http:/host/", "http://", "http:///a",
-        "http://user@host/", "http://ho st/", "/a#frag", "/a?b#c", "/a b", "/a\tb", "/a\u{7F}",
+        "http://user@host/", "http://ho st/", "http://[::1/", "http://h:abc/", "http://a%zz/", "http://a\\b/", "/a#frag", "/a?b#c", "/a b", "/a\tb", "/a\u{7F}",
         "/%", "/%4", "/%zz", "/a%g0", "/%%41", "/x%", "/%00", "/a%00b", "/%0a", "/%0D%0A", "/%7f", "/%1F",
         "/%C3", "/%ff", "/%C3%28", "/%ED%A0%80",
     ]

@@ -34,6 +34,8 @@ public struct RequestParser: Sendable {
     private var valueStart = -1
     private var valueEnd = -1
     private var hostCount = 0
+    /// Where the Host field's value lies in the head (empty when the value is).
+    private var hostValue = 0..<0
     private var fields: [Headers.Field] = []
 
     public init(limits: Limits = Limits()) {
@@ -278,6 +280,7 @@ public struct RequestParser: Sendable {
             && asciiLowercased(head[lineStart + 2]) == UInt8(ascii: "s")
             && asciiLowercased(head[lineStart + 3]) == UInt8(ascii: "t") {
             hostCount += 1
+            hostValue = valueStart < 0 ? 0..<0 : valueStart..<valueEnd
         }
         lineStart = lf + 1
         state = .fieldStart
@@ -311,6 +314,12 @@ public struct RequestParser: Sendable {
         // RFC 9112 §3.2: exactly one Host in HTTP/1.1, never more than one.
         if hostCount > 1 { throw HTTPError(.badRequest, "more than one Host field") }
         if hostCount == 0 && version == .http11 { throw HTTPError(.badRequest, "HTTP/1.1 request without Host") }
+        // RFC 9112 §3.2: an invalid Host is a 400; an empty one only stands for a target with no authority,
+        // which an HTTP/1.1 origin server never has.
+        if hostCount == 1 && (version == .http11 || !hostValue.isEmpty)
+            && !HostSyntax.isValid(UnsafeBufferPointer(rebasing: head[hostValue])) {
+            throw HTTPError(.badRequest, "invalid Host field")
+        }
         let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
         let headers = Headers(bytes: fieldBytes, fields: fields)
 

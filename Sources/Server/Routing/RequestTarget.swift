@@ -55,11 +55,11 @@ public struct RequestTarget: Equatable, Sendable {
             // RFC 9112 §3.2.2: absolute-form; a server must accept it even though clients send it to proxies.
             guard let authorityStart = schemeLength(bytes) else { return badRequest("unsupported request-target form") }
             var end = authorityStart
-            while end < pathEnd && bytes[end] != UInt8(ascii: "/") {
-                guard isAuthorityByte(bytes[end]) else { return badRequest("invalid authority in request-target") }
-                end += 1
-            }
+            while end < pathEnd && bytes[end] != UInt8(ascii: "/") { end += 1 }
             guard end > authorityStart else { return badRequest("empty authority in absolute-form target") }
+            guard HostSyntax.isValid(UnsafeBufferPointer(rebasing: bytes[authorityStart..<end])) else {
+                return badRequest("invalid authority in request-target")
+            }
             authority = String(decoding: UnsafeBufferPointer(rebasing: bytes[authorityStart..<end]), as: UTF8.self)
             pathStart = end
         }
@@ -82,20 +82,6 @@ public struct RequestTarget: Equatable, Sendable {
         guard i + 3 <= bytes.count, bytes[i] == UInt8(ascii: ":"), bytes[i + 1] == UInt8(ascii: "/"),
               bytes[i + 2] == UInt8(ascii: "/") else { return nil }
         return i + 3
-    }
-
-    /// RFC 3986 §3.2: host (reg-name, IPv4, [IPv6]) and port. "@" is refused: RFC 9110 §4.2.4 asks recipients
-    /// to treat userinfo as an error.
-    private static func isAuthorityByte(_ byte: UInt8) -> Bool {
-        if PercentEncoding.isUnreserved(byte) { return true }
-        switch byte {
-        case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
-             UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
-             UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "%"):
-            return true
-        default:
-            return false
-        }
     }
 
     /// One pass over the path: slashes merged, each segment percent-decoded once into the output, and a
