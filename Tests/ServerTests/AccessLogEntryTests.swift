@@ -51,3 +51,14 @@ import Testing
 private extension Array where Element == UInt8 {
     var text: String { String(decoding: self, as: UTF8.self) }
 }
+
+@Suite struct AccessLogExactBytesTests {
+    @Test func invalidUTF8InAFieldIsLoggedAsItsBytes() throws {
+        var parser = RequestParser()
+        let bytes = [UInt8]("GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: ".utf8) + [0xFF, 0xC3, 0x28] + [UInt8]("\r\n\r\n".utf8)
+        var entry = AccessLogEntry(head: try #require(try parser.parse(bytes, from: 0)))
+        entry.status = 200
+        let line = String(decoding: entry.line(remoteAddress: "h", time: [], bodyBytes: 0), as: UTF8.self)
+        #expect(line.hasSuffix(#""-" "\xFF\xC3(""#), "\(line)")
+    }
+}

@@ -228,7 +228,7 @@ final class CGIProcess {
 
     private func flushErrorLine(to log: LogSink) {
         guard !errorLine.isEmpty else { return }
-        log.warn("webserv: cgi \(scriptName) [\(pid)]: " + String(decoding: errorLine, as: UTF8.self))
+        log.warn("webserv: cgi \(scriptName) [\(pid)]: ", detail: errorLine)
         errorLine.removeAll(keepingCapacity: true)
     }
 

@@ -21,8 +21,9 @@ struct AccessLogEntry {
         // nginx logs the user name sent, whether or not it was accepted.
         user = head.headers["authorization"].flatMap { BasicAuth.credentials(fromAuthorization: $0) }
             .map { Array($0.user.utf8) }
-        referer = head.headers["referer"].map { Array($0.utf8) }
-        userAgent = head.headers["user-agent"].map { Array($0.utf8) }
+        // The bytes as sent: a String would turn invalid UTF-8 into U+FFFD.
+        referer = head.headers.rawValue(named: "referer").map(Array.init)
+        userAgent = head.headers.rawValue(named: "user-agent").map(Array.init)
     }
 
     /// A request that could not be parsed: its first line as received, cut at 1 KiB.
@@ -56,26 +57,17 @@ struct AccessLogEntry {
         return out
     }
 
-    /// `-` when absent; otherwise the bytes with `"`, `\`, controls and non-ASCII as `\xHH`, as nginx
-    /// escapes them, so a client cannot forge a log line or break its quoting.
+    /// `-` when absent; otherwise the bytes escaped as nginx does.
     private static func appendField(_ value: [UInt8]?, quoted: Bool, to out: inout [UInt8]) {
         guard let value, !value.isEmpty else {
             out.append(contentsOf: quoted ? Array("\"-\"".utf8) : [UInt8(ascii: "-")])
             return
         }
         if quoted { out.append(UInt8(ascii: "\"")) }
-        for byte in value {
-            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigits[Int(byte >> 4)],
-                                        hexDigits[Int(byte & 0xF)]])
-            } else {
-                out.append(byte)
-            }
-        }
+        LogEscaping.append(value, to: &out)
         if quoted { out.append(UInt8(ascii: "\"")) }
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
     private static let http10 = Array(" HTTP/1.0".utf8)
     private static let http11 = Array(" HTTP/1.1".utf8)
 }

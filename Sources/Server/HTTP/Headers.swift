@@ -48,6 +48,11 @@ public struct Headers: Sendable {
         return string(range)
     }
 
+    /// The first value of the named field as the bytes sent (for logs, which must not lose invalid UTF-8).
+    public func rawValue(named name: String) -> ArraySlice<UInt8>? {
+        firstValueRange(named: name).map { bytes[$0] }
+    }
+
     /// Every value of the named field, in order.
     public func values(named name: String) -> [String] {
         var result: [String] = []

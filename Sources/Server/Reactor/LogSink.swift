@@ -41,8 +41,18 @@ final class LogSink {
 
     /// An error-log line: stamped with the time.
     func warn(_ text: String) {
+        warn(text, detail: EmptyCollection())
+    }
+
+    /// An error-log line whose text, and the raw `detail` bytes after it (a script's stderr), have their
+    /// control bytes escaped as the access log's are: nothing logged can start a forged line.
+    func warn<Detail: Collection>(_ text: String, detail: Detail) where Detail.Element == UInt8 {
         guard descriptor != nil else { return }
-        line(bytes: timeStamp + Array(text.utf8))
+        var out = timeStamp
+        out.reserveCapacity(timeStamp.count + text.utf8.count + detail.count + 16)
+        LogEscaping.append(text.utf8, to: &out)
+        LogEscaping.append(detail, to: &out)
+        line(bytes: out)
     }
 
     func line(bytes text: [UInt8]) {
