@@ -417,7 +417,7 @@ final class Connection {
                                          keepAlive: false, isHead: head.method == .head, version: head.version))
         }
         let response: Response
-        switch context.responder.handle(request) {
+        switch context.responder.handle(request, from: peer.host) {
         case .response(let decided):
             response = decided
         case .cgi(let script):
@@ -598,7 +598,7 @@ final class Connection {
             else {
                 return fail(HTTPError(.badGateway, "CGI local redirect to \(path) failed or loops"))
             }
-            switch context.responder.handle(request) {
+            switch context.responder.handle(request, from: peer.host) {
             case .response(let response):
                 start(PendingResponse(response: response, keepAlive: process.keepAlive, isHead: process.isHead,
                                       version: process.version))

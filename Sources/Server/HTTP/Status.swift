@@ -38,6 +38,7 @@ public struct Status: Hashable, Sendable {
     public static let unsupportedMediaType = Status(415, "Unsupported Media Type")
     public static let rangeNotSatisfiable = Status(416, "Range Not Satisfiable")
     public static let expectationFailed = Status(417, "Expectation Failed")
+    public static let tooManyRequests = Status(429, "Too Many Requests")
     public static let headerFieldsTooLarge = Status(431, "Request Header Fields Too Large")
     public static let internalServerError = Status(500, "Internal Server Error")
     public static let notImplemented = Status(501, "Not Implemented")
@@ -52,7 +53,7 @@ public struct Status: Hashable, Sendable {
         .notModified, .temporaryRedirect, .permanentRedirect, .badRequest, .unauthorized, .forbidden,
         .notFound, .methodNotAllowed, .requestTimeout, .conflict, .lengthRequired, .preconditionFailed,
         .payloadTooLarge, .uriTooLong, .unsupportedMediaType, .rangeNotSatisfiable, .expectationFailed,
-        .headerFieldsTooLarge, .internalServerError, .notImplemented, .badGateway, .serviceUnavailable,
+        .tooManyRequests, .headerFieldsTooLarge, .internalServerError, .notImplemented, .badGateway, .serviceUnavailable,
         .gatewayTimeout, .httpVersionNotSupported, .insufficientStorage,
     ].map { ($0.code, $0) })
 }

@@ -29,6 +29,7 @@ final class Responder {
     private var fileCache = FileCache()
     private var listingCache = ListingCache()
     private var variantIndex = VariantIndex()
+    private var credentialCache = CredentialCache(key: SecretKey.draw())
 
     init(router: Router) {
         self.router = router
@@ -51,9 +52,12 @@ final class Responder {
         case upload(directory: String, kind: UploadSink.Kind, uriBase: String)
     }
 
-    func handle(_ request: RoutedRequest) -> Handling {
+    /// `client` is the peer's address: failed Basic-auth attempts are counted per address.
+    func handle(_ request: RoutedRequest, from client: String) -> Handling {
         let location = request.location
-        if location.redirect == nil, let denied = authorizationFailure(for: request) { return .response(denied) }
+        if location.redirect == nil, let denied = authorizationFailure(for: request, from: client) {
+            return .response(denied)
+        }
         guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
         else { return .response(respond(to: request)) }
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
@@ -212,14 +216,24 @@ final class Responder {
 
     /// nil when the location is open or the request carries valid Basic credentials (RFC 7617); else the
     /// 401 with its challenge. Checked after `return` and before the method, as nginx's access phase.
-    private func authorizationFailure(for request: RoutedRequest) -> Response? {
+    private func authorizationFailure(for request: RoutedRequest, from client: String) -> Response? {
         guard let realm = request.location.authRealm else { return nil }
         guard let users = request.location.authUsers else {
             return errorResponse(.internalServerError, for: request)
         }
         if let field = request.head.headers["authorization"],
-           let credentials = BasicAuth.credentials(fromAuthorization: field), users.verify(credentials) {
-            return nil
+           let credentials = BasicAuth.credentials(fromAuthorization: field) {
+            switch credentialCache.check(credentials, against: users, from: client, now: ContinuousClock.now) {
+            case .allowed:
+                return nil
+            case .throttled(let seconds):
+                // RFC 6585 §4: too many failed attempts from this address; no crypt() is run for it meanwhile.
+                var response = errorResponse(.tooManyRequests, for: request)
+                response.headers.append(("Retry-After", String(seconds)))
+                return response
+            case .refused:
+                break
+            }
         }
         var response = errorResponse(.unauthorized, for: request)
         response.headers.append(("WWW-Authenticate", BasicAuth.challenge(realm: realm)))
