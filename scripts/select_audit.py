@@ -117,8 +117,14 @@ def find_server(records):
     for pid, body, _ in records:
         if pid is not None and body.startswith(starts):
             return pid
-    attached = {match.group(1) for _, body, _ in records for match in [ATTACHED.match(body)] if match}
-    return next((pid for pid, _, _ in records if pid is not None and pid not in attached), None)
+    attached = set()
+    for pid, body, _ in records:
+        announced = ATTACHED.match(body)
+        if announced:
+            attached.add(announced.group(1))
+        elif pid is not None and pid not in attached:
+            return pid
+    return None
 
 
 def calls(records, server):
@@ -153,7 +159,7 @@ def split_arguments(text):
     arguments = []
     for piece in text.split(","):
         piece = piece.strip()
-        if not re.fullmatch(r"-?\d+|NULL|\w+", piece):
+        if not re.fullmatch(r"-?\w+", piece):         # 7, NULL, MSG_NOSIGNAL, 0x7ffc091c2200
             break
         arguments.append(piece)
     return arguments

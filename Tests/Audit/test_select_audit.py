@@ -74,6 +74,23 @@ class CleanLogs(unittest.TestCase):
             report = select_audit.run([path])
         self.assertEqual((report.server, report.violations), ("4242", []))
 
+    def test_of_several_strace_ff_files_the_one_that_calls_select_is_the_server(self):
+        with tempfile.TemporaryDirectory() as directory:
+            child, server = os.path.join(directory, "strace.100"), os.path.join(directory, "strace.99")
+            with open(child, "w") as log:
+                log.write('read(0, "hello world\\n", 4096)    = 12\nwrite(1, "HELLO WORLD\\n", 12) = 12\n')
+            shutil.copy(fixture("two-reads.log"), server)
+            report = select_audit.run([child, server])
+        self.assertEqual((report.server, report.others, violation_lines(report)), ("99", {"100": 2}, [3]))
+
+    def test_strace_f_on_stderr_with_no_prefixed_select_takes_the_pid_strace_did_not_attach(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "stderr.log")
+            with open(fixture("cgi-stderr.log")) as source, open(path, "w") as log:
+                log.writelines(line for line in source if "pselect6" not in line or not line.startswith("[pid"))
+            report = select_audit.run([path])
+        self.assertEqual((report.server, report.others), ("8202", {"8204": 4}))
+
 
 class LogsThatMustBeFlagged(unittest.TestCase):
     def test_read_on_a_descriptor_the_select_did_not_report(self):
