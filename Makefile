@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test audit asan valgrind bench soak fuzz fuzz-replay run clean
+.PHONY: all deps test audit audit-selftest asan valgrind bench soak fuzz fuzz-replay run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -16,6 +16,7 @@ deps:
 # Integration tests drive the release ./webserv: a debug build is 10-50x slower on big bodies.
 test:
 	$(MAKE) deps
+	$(MAKE) audit-selftest
 	$(MAKE) all
 	$(SWIFT) test
 	$(MAKE) audit
@@ -24,6 +25,10 @@ test:
 # strace over real traffic: every read/write on a descriptor select() reported ready (the brief's rule).
 audit: all
 	scripts/select-audit.sh
+
+# The auditor itself (scripts/select_audit.py) on small strace logs it must pass or flag (Tests/Audit/).
+audit-selftest:
+	PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s Tests/Audit
 
 # The integration suite against an AddressSanitizer build (.build-asan/): any ASan report or leak fails.
 asan:

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Runs ./webserv under strace through a mixed workload (static files, listings, errors, keep-alive,
-# pipelining, CGI with Content-Length and chunked bodies) and checks with ../shared/tools/select-audit.py
+# pipelining, uploads, CGI with Content-Length and chunked bodies) and checks with scripts/select_audit.py
 # that every read/write/recv/send/accept happened on a descriptor the preceding select() reported ready.
+# SELECT_AUDIT=path runs another auditor on the same log (same arguments, exit 0 when clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-audit=${SELECT_AUDIT:-../shared/tools/select-audit.py}
-if [ ! -f "$audit" ]; then
-    echo "select-audit: $audit not found (it ships in the project's shared/ folder); set SELECT_AUDIT=path" >&2
-    exit 1
-fi
+audit=${SELECT_AUDIT:-scripts/select_audit.py}
+[ -f "$audit" ] || { echo "select-audit: $audit not found" >&2; exit 1; }
 command -v strace >/dev/null || { echo "select-audit: strace missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 [ -x ./webserv ] || { echo "select-audit: ./webserv missing: run make" >&2; exit 1; }
 
@@ -46,10 +44,11 @@ server {
 }
 CONF
 
-# -ff: one log per process. With -f the CGI children's lines interleave with the server's and split its
-# select() into "unfinished"/"resumed" halves, which the audit cannot pair.
-strace -ff -qq -o "$work/strace" \
-    -e trace=select,pselect6,read,write,recvfrom,sendto,recvmsg,sendmsg,readv,writev,accept,accept4,sendfile,splice \
+# -ff: one log per process, so the server's log is whole and needs no pairing of split lines (the auditor
+# pairs them too, for -f logs). close: a descriptor number closed and reused within a pass is not ready.
+calls=select,pselect6,read,write,recvfrom,sendto,recvmsg,sendmsg,readv,writev,pread64,pwrite64,preadv,pwritev
+calls+=,accept,accept4,sendfile,splice,close
+strace -ff -qq -o "$work/strace" -e trace=$calls \
     ./webserv "$work/audit.conf" > /dev/null 2> "$work/server.err" &
 pid=$!
 for _ in $(seq 100); do
@@ -82,7 +81,7 @@ server=""
 logged=$(wc -l < "$work/access.log")
 [ "$logged" -ge 15 ] || { echo "select-audit: only $logged access-log lines" >&2; exit 1; }
 echo "select-audit: $logged access-log lines written"
-# CGI children are other pids and are ignored by the audit.
+# CGI children write other files (strace.<their pid>): only the server's is audited.
 if ! python3 "$audit" "$work/strace.$server_pid"; then
     cp "$work/strace.$server_pid" "${TMPDIR:-/tmp}/webserv-select-audit.log"
     echo "select-audit: log kept in ${TMPDIR:-/tmp}/webserv-select-audit.log" >&2

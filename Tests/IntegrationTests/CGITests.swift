@@ -905,7 +905,7 @@ extension Integration {
     /// 100 MB through a script both ways, with the server's memory bounded.
     @Suite struct CGIStreaming {
         static let size = 100 * 1024 * 1024
-        static let rssLimit = 64 * 1024 * 1024
+        static let rssLimit = MemoryBound.peak(64 * 1024 * 1024)
 
         static func roundTrip(chunked: Bool) throws {
             let (site, server) = try CGIFixture.start(timeout: "120s")
