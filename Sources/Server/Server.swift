@@ -13,9 +13,15 @@ public final class Server {
     public let maxConnections: Int
     /// The soft descriptor limit after raising it to the hard limit.
     public let descriptorLimit: Int
+    /// `limit_conn_per_client`: connections one client address may hold at once (nil = no limit).
+    public let connectionsPerClient: Int?
+    /// CGI children alive at once (`cgi_max_processes`).
+    public let cgiMaxProcesses: Int
     private let shutdownTimeout: Duration
-    /// Connections accepted only to be answered 503; they hold one descriptor each for a few seconds.
-    private var rejecting = 0
+    /// Connections holding a slot of `max_connections` (not those rejected or lingering after their answer).
+    private var occupied = 0
+    /// Slots held per client address, kept only with `limit_conn_per_client`.
+    private var perClient: [String: Int] = [:]
     /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
     private var drainDeadline: ContinuousClock.Instant?
     private var readable = FDSet()
@@ -29,10 +35,13 @@ public final class Server {
         tzset()
         let errorLog = try LogSink.open(config.errorLog)
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
-        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog)
+        cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
+        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog,
+                                cgiMaxProcesses: cgiMaxProcesses, cgiQueueTimeout: config.cgiQueueTimeout)
         descriptorLimit = Int(cselect_raise_fd_limit())
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
+        connectionsPerClient = config.limitConnPerClient
         shutdownTimeout = config.shutdownTimeout
         do {
             for endpoint in router.bindEndpoints {
@@ -42,6 +51,12 @@ public final class Server {
             listeners.forEach { $0.close() }
             throw error
         }
+    }
+
+    /// Four interpreters per online processor, at least eight: enough to keep the cores busy while some
+    /// scripts wait on I/O, few enough that a burst of requests cannot fork the machine to a standstill.
+    static func defaultCGIProcesses() -> Int {
+        max(8, 4 * max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     /// Where the server listens, for the start-up message.
@@ -68,7 +83,7 @@ public final class Server {
         listeners.forEach { $0.close() }
         listeners.removeAll()
         for connection in connections { connection.beginDraining() }
-        connections.removeAll { $0.isClosed }
+        removeClosedConnections()
         if !connections.isEmpty {
             context.errorLog.warn("webserv: shutting down; \(connections.count) connections finishing")
         }
@@ -81,6 +96,7 @@ public final class Server {
         writable.removeAll(capacity: highestDescriptor + 1)
         var nearest = now + .seconds(1)   // also bounds the wait for a signal that races the select() call
         if let drainDeadline { nearest = min(nearest, drainDeadline) }
+        context.crowded = occupied > maxConnections / 2
 
         if connections.count < maxConnections + Server.rejectionReserve {
             for listener in listeners {
@@ -118,9 +134,9 @@ public final class Server {
             connection.handleEvents(readable: readable, writable: writable)
         }
         flushLogs()
-        connections.removeAll { $0.isClosed }
-        if rejecting > 0 { rejecting = connections.reduce(0) { $0 + ($1.isRejected ? 1 : 0) } }
+        removeClosedConnections()
         context.reapChildren()
+        context.startWaitingCGIs()
         // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
         // one that this pass's select() reported.
         for listener in listeners where readable.contains(listener.socket.raw) {
@@ -128,9 +144,29 @@ public final class Server {
         }
     }
 
+    /// Drops closed connections and counts the slots the others hold (a connection's state changes during a
+    /// pass: one that began lingering gives its slot back).
+    private func removeClosedConnections() {
+        occupied = 0
+        connections.removeAll { connection in
+            if connection.isClosed {
+                if connectionsPerClient != nil && !connection.isRejected { forget(connection.peer.host) }
+                return true
+            }
+            if connection.holdsSlot { occupied += 1 }
+            return false
+        }
+    }
+
+    private func forget(_ client: String) {
+        if let held = perClient[client], held > 1 { perClient[client] = held - 1 } else { perClient[client] = nil }
+    }
+
     /// Accepts a bounded batch of clients from a listener select() reported readable: one per pass would make a
     /// connection storm wait on as many passes, each costing O(connections).
     private func accept(on listener: Listener) {
+        // Idle keep-alive connections, longest idle last, gathered once per batch and only when the cap is hit.
+        var idle: [Connection]?
         for taken in 0..<Server.acceptBatch where connections.count < maxConnections + Server.rejectionReserve {
             guard let client = listener.accept() else {
                 // The backlog is empty, or we are out of descriptors: in the second case pause this listener
@@ -143,13 +179,33 @@ public final class Server {
             highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
             let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
                                         context: context)
-            if connections.count - rejecting >= maxConnections {
-                // Nobody already connected suffers: the newcomer is told to come back (503, Retry-After).
-                connection.reject()
-                rejecting += 1
-            }
             connections.append(connection)
+            if let limit = connectionsPerClient, perClient[client.peer.host, default: 0] >= limit {
+                connection.reject()
+                continue
+            }
+            if occupied >= maxConnections {
+                if idle == nil { idle = idleConnectionsByAge() }
+                guard let longestIdle = idle?.popLast() else {
+                    // Nobody can make room: the newcomer is told to come back (503, Retry-After), and nobody
+                    // already connected suffers.
+                    connection.reject()
+                    continue
+                }
+                // nginx's way: an idle keep-alive connection costs its client only a reconnect, while
+                // refusing the newcomer would lock everyone out until keepalive_timeout.
+                longestIdle.close()
+                occupied -= 1
+            }
+            occupied += 1
+            if connectionsPerClient != nil { perClient[client.peer.host, default: 0] += 1 }
         }
+    }
+
+    private func idleConnectionsByAge() -> [Connection] {
+        connections.compactMap { connection in connection.idleSince.map { (connection, $0) } }
+            .sorted { $0.1 > $1.1 }
+            .map(\.0)
     }
 
     static let acceptBatch = 64

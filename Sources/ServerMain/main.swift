@@ -35,6 +35,6 @@ for url in server.listenURLs {
     print("webserv: listening on \(url)")
 }
 print("webserv: descriptor limit \(server.descriptorLimit) (soft limit raised to the hard limit), "
-      + "up to \(server.maxConnections) connections")
+      + "up to \(server.maxConnections) connections, \(server.cgiMaxProcesses) CGI processes")
 fflush(stdout)
 exit(server.run())

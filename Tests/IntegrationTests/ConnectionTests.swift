@@ -322,7 +322,8 @@ extension Integration {
             return statuses
         }
 
-        /// The first eight are served and stay connected; the others are told 503 at once (Retry-After).
+        /// The first eight are served; each of the others either takes the place of one of them once it is
+        /// idle, or is told 503 at once (Retry-After) when it comes before any is.
         @Test func clientsBeyondMaxConnectionsAreAnswered503() throws {
             let site = try StaticFixture.makeSite()
             let server = try Webserv.start("""
@@ -334,7 +335,8 @@ extension Integration {
                 """, site: site)
             defer { server.stop() }
             let statuses = try Self.expectQueuedClientsAreServedWithoutSpinning(server, count: 30)
-            #expect(statuses == Array(repeating: 200, count: 8) + Array(repeating: 503, count: 22), "\(statuses)")
+            #expect(Array(statuses.prefix(8)) == Array(repeating: 200, count: 8), "\(statuses)")
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 503 }, "\(statuses)")
         }
 
         /// More descriptors than FD_SETSIZE (1024) in the one select(): 1,500 keep-alive clients held at once,

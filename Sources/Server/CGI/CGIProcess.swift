@@ -44,6 +44,8 @@ final class CGIProcess {
     let deadline: ContinuousClock.Instant
     /// The child was already waited for: its pid may belong to another process now, never signal it.
     private(set) var reaped = false
+    /// Handed back to the server (its slot accounted for); set once.
+    var released = false
 
     /// What was asked of select() in this pass.
     private var watchingStdout = false

@@ -13,6 +13,12 @@ public struct Config: Sendable {
     public var errorLog: LogTarget
     /// `shutdown_timeout T;` at top level: how long requests in flight may take to finish after SIGTERM.
     public var shutdownTimeout: Duration = .seconds(10)
+    /// `limit_conn_per_client N|off;` at top level: connections one client address may hold at once (nil = off).
+    public var limitConnPerClient: Int?
+    /// `cgi_max_processes N;` at top level: CGI children alive at once; nil = sized to the machine at start-up.
+    public var cgiMaxProcesses: Int?
+    /// `cgi_queue_timeout T;` at top level: how long a request waits for a CGI slot before a 503.
+    public var cgiQueueTimeout: Duration = .seconds(5)
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

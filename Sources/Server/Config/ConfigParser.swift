@@ -72,11 +72,13 @@ public enum ConfigParser {
                 case "server":
                     config.servers.append(try readServer(at: statement.line))
                 case "max_connections":
-                    guard let count = ConfigValues.decimal(Substring(statement.value)), count > 0 else {
-                        throw source.error(statement.line,
-                                           "invalid number \"\(statement.value)\" in \"max_connections\" directive")
-                    }
-                    config.maxConnections = count
+                    config.maxConnections = try positiveCount(statement)
+                case "limit_conn_per_client":
+                    config.limitConnPerClient = statement.value == "off" ? nil : try positiveCount(statement)
+                case "cgi_max_processes":
+                    config.cgiMaxProcesses = try positiveCount(statement)
+                case "cgi_queue_timeout":
+                    config.cgiQueueTimeout = try LocationSettings.duration(statement, source: source)
                 case "access_log":
                     config.accessLog = statement.value == "off" ? .off : logTarget(statement.value)
                 case "error_log":
@@ -89,6 +91,14 @@ public enum ConfigParser {
             }
             guard !config.servers.isEmpty else { throw source.error(lexer.line, "no \"server\" block") }
             return config
+        }
+
+        private func positiveCount(_ statement: ConfigStatement) throws(ConfigError) -> Int {
+            guard let count = ConfigValues.decimal(Substring(statement.value)), count > 0 else {
+                throw source.error(statement.line,
+                                   "invalid number \"\(statement.value)\" in \"\(statement.name)\" directive")
+            }
+            return count
         }
 
         private func logTarget(_ value: String) -> LogTarget {

@@ -22,6 +22,9 @@ struct DirectiveRule {
         "access_log": DirectiveRule(contexts: [.main], arguments: 1...1),
         "error_log": DirectiveRule(contexts: [.main], arguments: 1...1),
         "shutdown_timeout": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "limit_conn_per_client": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "cgi_max_processes": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "cgi_queue_timeout": DirectiveRule(contexts: [.main], arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),

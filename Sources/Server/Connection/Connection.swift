@@ -16,6 +16,8 @@ final class Connection {
         /// request: a chunked body's length must be known for CONTENT_LENGTH, and a slow client must not hold
         /// a running interpreter (a thousand slow uploads would otherwise be a thousand processes).
         case spoolingBody(BodyReader, BodySpool, then: PendingCGI)
+        /// Waiting in line for a CGI slot (`cgi_max_processes`), the spooled body (if any) kept as `stdin`.
+        case awaitingCGI(PendingCGI, bodyLength: Int?, stdin: Descriptor?)
         /// A CGI child runs, its stdin the spooled body (or empty).
         case runningCGI(CGIProcess)
         /// A body is being stored (upload or PUT) through select().
@@ -51,7 +53,7 @@ final class Connection {
 
     /// Which deadline is running (nginx's timeouts).
     private enum Phase {
-        case header, keepalive, body, send, linger, cgi
+        case header, keepalive, body, send, linger, cgiQueue, cgi
     }
 
     let socket: Descriptor
@@ -66,7 +68,9 @@ final class Connection {
     private var outbound = SendQueue()
     private(set) var state: State = .readingHead(RequestParser())
     private var phase = Phase.header
-    private(set) var deadline: ContinuousClock.Instant
+    /// When the current phase began, and its deadline as configured.
+    private var phaseStart: ContinuousClock.Instant
+    private var phaseDeadline: ContinuousClock.Instant
 
     /// Set when a request failed mid-way: input may still be on its way.
     private var lingerOnClose = false
@@ -96,8 +100,23 @@ final class Connection {
         self.local = local
         self.context = context
         timeouts = context.router.server(forHost: nil, localEndpoint: local).timeouts
-        deadline = context.now + timeouts.clientHeader
+        phaseStart = context.now
+        phaseDeadline = context.now + timeouts.clientHeader
     }
+
+    /// The phase's deadline; while the server is crowded a head or an idle keep-alive gets only a few
+    /// seconds (counted from the phase's start), so slow or idle clients cannot hold the slots.
+    var deadline: ContinuousClock.Instant {
+        guard context.crowded else { return phaseDeadline }
+        switch phase {
+        case .header: return min(phaseDeadline, phaseStart + Connection.crowdedHeaderTime)
+        case .keepalive: return min(phaseDeadline, phaseStart + Connection.crowdedKeepaliveTime)
+        case .body, .send, .linger, .cgiQueue, .cgi: return phaseDeadline
+        }
+    }
+
+    static let crowdedHeaderTime = Duration.seconds(3)
+    static let crowdedKeepaliveTime = Duration.seconds(5)
 
     /// A CGI awaits its child's exit status: the loop must come back soon even if no descriptor is ready.
     var needsPromptPoll: Bool {
@@ -121,7 +140,19 @@ final class Connection {
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(unparsed: []) }
         start(PendingResponse(response: response, keepAlive: false, isHead: false, version: .http11))
         // A rejected client gets a short time to take its answer, whatever send_timeout says.
-        deadline = min(deadline, context.now + Connection.rejectionTime)
+        phaseDeadline = min(phaseDeadline, context.now + Connection.rejectionTime)
+    }
+
+    /// Counts against `max_connections`: everything but rejected clients and those lingering after their
+    /// last answer (they hold a descriptor for a moment, no request).
+    var holdsSlot: Bool { !isRejected && phase != .linger && !isClosed }
+
+    /// Since when this connection has waited for a next request with nothing buffered and nothing to send;
+    /// nil when it is not such an idle keep-alive connection (only those may be closed to make room).
+    var idleSince: ContinuousClock.Instant? {
+        guard case .readingHead = state, phase == .keepalive, inboundStart == inbound.count, outbound.isEmpty
+        else { return nil }
+        return phaseStart
     }
 
     private static let rejectionTime = Duration.seconds(5)
@@ -151,6 +182,9 @@ final class Connection {
         case .spoolingBody(let reader, let spool, _):
             watchingRead = !reader.isComplete && spool.queue.pending < BodySpool.highWater && !hasUnparsedInput
             if !spool.queue.isEmpty { watchingFile = spool.file.raw }
+        case .awaitingCGI:
+            // Watched only to notice a client that leaves the line; pipelined input waits in the kernel.
+            watchingRead = !hasUnparsedInput
         case .runningCGI(let process):
             process.declareInterest(read: &read, outboundPending: outbound.pending)
         case .receivingUpload(let reader, let sink, _):
@@ -173,7 +207,7 @@ final class Connection {
     private var watchesFileForWriting: Bool {
         switch state {
         case .spoolingBody, .receivingUpload: return true
-        case .readingHead, .discardingBody, .streaming, .runningCGI, .closing, .closed: return false
+        case .readingHead, .discardingBody, .streaming, .awaitingCGI, .runningCGI, .closing, .closed: return false
         }
     }
 
@@ -182,7 +216,7 @@ final class Connection {
         switch state {
         case .readingHead:
             return inboundStart < inbound.count && outbound.pending >= Connection.outboundHighWater
-        case .spoolingBody, .receivingUpload:
+        case .spoolingBody, .receivingUpload, .awaitingCGI:
             return inboundStart < inbound.count
         case .discardingBody, .streaming, .runningCGI, .closing, .closed:
             return false
@@ -201,7 +235,7 @@ final class Connection {
                 if writable.contains(watchingFile) { uploadWritable() }
             case .streaming:
                 if readable.contains(watchingFile) { fileReadable() }
-            case .readingHead, .discardingBody, .runningCGI, .closing, .closed:
+            case .readingHead, .discardingBody, .awaitingCGI, .runningCGI, .closing, .closed:
                 break
             }
         }
@@ -231,7 +265,7 @@ final class Connection {
             setPhase(.body)
         case .closing:
             return  // lingering: input is dropped
-        case .streaming, .runningCGI, .closed:
+        case .streaming, .awaitingCGI, .runningCGI, .closed:
             break
         }
         inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
@@ -248,7 +282,9 @@ final class Connection {
             if outbound.isEmpty { close() }
         case .discardingBody(let reader, _), .spoolingBody(let reader, _, _), .receivingUpload(let reader, _, _):
             if !reader.isComplete { close() }
-        case .closing:
+        case .closing, .awaitingCGI:
+            // Waiting for a CGI slot, a client that hangs up has left the line (nginx treats an end of input
+            // while waiting for an upstream the same way): no interpreter is started for nobody.
             close()
         case .streaming, .runningCGI, .closed:
             break
@@ -258,8 +294,14 @@ final class Connection {
     private func socketWritable() {
         let count = outbound.send(to: socket)
         guard count > 0 else { return close() }
-        // A CGI's whole run is bounded by cgi_timeout; otherwise each write restarts send_timeout.
-        if case .runningCGI = state { setPhase(.cgi) } else { setPhase(.send) }
+        // A CGI's whole run is bounded by cgi_timeout, its wait for a slot by cgi_queue_timeout; otherwise
+        // each write restarts send_timeout.
+        switch state {
+        case .runningCGI: setPhase(.cgi)
+        case .awaitingCGI: break
+        case .readingHead, .discardingBody, .streaming, .spoolingBody, .receivingUpload, .closing, .closed:
+            setPhase(.send)
+        }
         guard outbound.isEmpty else { return }
         switch state {
         case .closing(let linger):
@@ -285,7 +327,7 @@ final class Connection {
             setPhase(.body)
         case .runningCGI:
             phase = .cgi
-        case .streaming, .closed:
+        case .streaming, .awaitingCGI, .closed:
             break
         }
     }
@@ -324,6 +366,15 @@ final class Connection {
             }
         case .body:
             fail(HTTPError(.requestTimeout, "client_body_timeout"))
+        case .cgiQueue:
+            guard case .awaitingCGI(let pending, _, _) = state else { return close() }
+            context.errorLog.warn("webserv: \(peer.host): 503 no CGI slot within cgi_queue_timeout")
+            releaseResources()
+            // The request was read whole: the connection can go on after this answer.
+            start(PendingResponse(response: context.responder.errorResponse(.serviceUnavailable, for: pending.request),
+                                  keepAlive: pending.keepAlive, isHead: pending.request.method == .head,
+                                  version: pending.request.head.version))
+            processInput()
         case .cgi:
             guard case .runningCGI(let process) = state else { return close() }
             context.errorLog.warn("webserv: cgi \(process.pid) passed cgi_timeout; killed")
@@ -382,7 +433,7 @@ final class Connection {
                 }
                 if sink.isComplete { uploadComplete() }
                 return compactInbound()
-            case .streaming, .runningCGI, .closing, .closed:
+            case .streaming, .awaitingCGI, .runningCGI, .closing, .closed:
                 return compactInbound()
             }
         }
@@ -508,9 +559,9 @@ final class Connection {
         let limit = request.location.clientMaxBodySize
         switch framing {
         case .none:
-            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil)
+            runWhenSlotFree(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: nil)
         case .length(0):
-            launch(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: 0)
+            runWhenSlotFree(PendingCGI(request: request, script: script, keepAlive: keepAlive), bodyLength: 0)
         case .length, .chunked:
             guard let file = context.makeTemporaryFile() else {
                 return fail(HTTPError(.internalServerError, "cannot create a temporary file for the request body"))
@@ -531,15 +582,34 @@ final class Connection {
         if reader.isComplete && spool.queue.isEmpty { spoolComplete() } else { processInput() }
     }
 
-    /// The whole body is on disk: start the script with the file as its stdin.
+    /// The whole body is on disk: the script gets the file as its stdin.
     private func spoolComplete() {
         guard case .spoolingBody(_, let spool, let pending) = state else { return }
         lseek(spool.file.raw, 0, SEEK_SET)
-        launch(pending, bodyLength: spool.length, stdinFile: spool.file)
-        spool.file.close()
+        runWhenSlotFree(pending, bodyLength: spool.length, stdin: spool.file)
     }
 
-    private func launch(_ pending: PendingCGI, bodyLength: Int?, stdinFile: Descriptor? = nil) {
+    /// Starts the script now if a slot is free and nobody waits before us; otherwise takes a place in line,
+    /// declaring no interest but in the client leaving, until `cgiSlotGranted` or `cgi_queue_timeout`.
+    private func runWhenSlotFree(_ pending: PendingCGI, bodyLength: Int?, stdin: Descriptor? = nil) {
+        state = .awaitingCGI(pending, bodyLength: bodyLength, stdin: stdin)
+        if context.cgiSlotFree {
+            cgiSlotGranted()
+        } else {
+            context.waitForCGI(self)
+            setPhase(.cgiQueue)
+        }
+    }
+
+    /// This connection's turn for a CGI slot has come (the server calls it in line order).
+    func cgiSlotGranted() {
+        guard case .awaitingCGI(let pending, let bodyLength, let stdin) = state else { return }
+        launch(pending, bodyLength: bodyLength, stdinFile: stdin)
+    }
+
+    /// Forks the script; the stdin file, owned by the `.awaitingCGI` state until then, is closed here once
+    /// the child has its copy (or by `fail` through `releaseResources` when it cannot start).
+    private func launch(_ pending: PendingCGI, bodyLength: Int?, stdinFile: Descriptor?) {
         let request = pending.request
         let environment = CGIEnvironment(
             request: request, script: pending.script, remoteAddress: peer.host, remotePort: peer.port,
@@ -559,13 +629,14 @@ final class Connection {
             context.errorLog.warn("webserv: cannot start \(pending.script.interpreter): \(error)")
             return fail(HTTPError(.badGateway, "CGI could not be started"))
         }
+        stdinFile?.close()
+        context.cgiStarted()
         let process = CGIProcess(spawned, scriptName: pending.script.scriptName,
                                  keepAlive: pending.keepAlive && !draining,
                                  isHead: request.method == .head, version: request.head.version,
                                  deadline: context.now + request.location.cgiTimeout)
         state = .runningCGI(process)
-        phase = .cgi
-        deadline = process.deadline
+        setPhase(.cgi)
         processInput()
     }
 
@@ -576,7 +647,7 @@ final class Connection {
             return
         case .finished:
             guard case .runningCGI = state else { return }
-            if !process.reaped { context.adopt(process.pid, kill: false) }
+            context.release(process, kill: false)
             process.closePipes()
             setPhase(.send)
             finishResponse(keepAlive: !process.closesConnection)
@@ -604,7 +675,8 @@ final class Connection {
                                       version: process.version))
                 processInput()
             case .cgi(let script):
-                launch(PendingCGI(request: request, script: script, keepAlive: process.keepAlive), bodyLength: nil)
+                runWhenSlotFree(PendingCGI(request: request, script: script, keepAlive: process.keepAlive),
+                                bodyLength: nil)
             case .upload:
                 fail(HTTPError(.badGateway, "CGI local redirect to an upload location"))
             }
@@ -622,7 +694,7 @@ final class Connection {
 
     private func endCGI(_ process: CGIProcess) {
         process.closePipes()
-        if !process.reaped { context.adopt(process.pid, kill: true) }
+        context.release(process, kill: true)
     }
 
     /// Queues the head and body of a response and moves to the state that finishes it.
@@ -714,14 +786,16 @@ final class Connection {
 
     private func setPhase(_ next: Phase) {
         phase = next
+        phaseStart = context.now
         switch next {
-        case .header: deadline = context.now + timeouts.clientHeader
-        case .keepalive: deadline = context.now + timeouts.keepalive
-        case .body: deadline = context.now + timeouts.clientBody
-        case .send: deadline = context.now + timeouts.send
-        case .linger: deadline = context.now + Connection.lingerTime
+        case .header: phaseDeadline = context.now + timeouts.clientHeader
+        case .keepalive: phaseDeadline = context.now + timeouts.keepalive
+        case .body: phaseDeadline = context.now + timeouts.clientBody
+        case .send: phaseDeadline = context.now + timeouts.send
+        case .linger: phaseDeadline = context.now + Connection.lingerTime
+        case .cgiQueue: phaseDeadline = context.now + context.cgiQueueTimeout
         case .cgi:
-            if case .runningCGI(let process) = state { deadline = process.deadline }
+            if case .runningCGI(let process) = state { phaseDeadline = process.deadline }
         }
     }
 
@@ -734,6 +808,9 @@ final class Connection {
             release(pending.response)
         case .spoolingBody(_, let spool, _):
             spool.file.close()
+        case .awaitingCGI(_, _, let stdin):
+            stdin?.close()
+            context.leaveCGIQueue(self)
         case .runningCGI(let process):
             endCGI(process)
         case .receivingUpload(_, let sink, _):

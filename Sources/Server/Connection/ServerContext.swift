@@ -20,10 +20,13 @@ final class ServerContext {
 
     static let scratchSize = 64 * 1024
 
-    init(responder: Responder, errorLog: LogSink, accessLog: LogSink) {
+    init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
+         cgiQueueTimeout: Duration) {
         self.responder = responder
         self.errorLog = errorLog
         self.accessLog = accessLog
+        self.cgiMaxProcesses = cgiMaxProcesses
+        self.cgiQueueTimeout = cgiQueueTimeout
         self.now = ContinuousClock.now
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ServerContext.scratchSize, alignment: 16)
         tick()
@@ -58,15 +61,56 @@ final class ServerContext {
     /// 16 hex digits nobody can guess, for temporary files.
     func unpredictableName() -> String { names.next() }
 
+    /// More than half of `max_connections` is taken: header and keep-alive waits are cut short.
+    var crowded = false
+
+    // MARK: CGI slots
+
+    /// CGI children alive at once (`cgi_max_processes`); a slot is held from fork until the child is reaped.
+    let cgiMaxProcesses: Int
+    /// How long a request waits in line for a slot (`cgi_queue_timeout`).
+    let cgiQueueTimeout: Duration
+    /// Children started and not yet reaped, whether a connection still owns them or the reaper does.
+    private(set) var cgiProcessesAlive = 0
+    /// Connections waiting for a slot, oldest first.
+    private var cgiQueue: [Connection] = []
+
+    /// A script may start at once: a slot is free and nobody is waiting for one.
+    var cgiSlotFree: Bool { cgiQueue.isEmpty && cgiProcessesAlive < cgiMaxProcesses }
+
+    func cgiStarted() { cgiProcessesAlive += 1 }
+
+    func waitForCGI(_ connection: Connection) { cgiQueue.append(connection) }
+
+    /// A waiting connection gave up (deadline, client gone, closed): its place goes to the next one.
+    func leaveCGIQueue(_ connection: Connection) {
+        if let index = cgiQueue.firstIndex(where: { $0 === connection }) { cgiQueue.remove(at: index) }
+    }
+
+    /// Hands freed slots to waiting connections, first come first served; one whose script cannot start
+    /// takes no slot and the next one is tried.
+    func startWaitingCGIs() {
+        while cgiProcessesAlive < cgiMaxProcesses, !cgiQueue.isEmpty {
+            cgiQueue.removeFirst().cgiSlotGranted()
+        }
+    }
+
     /// CGI children whose connection is done with them, waited for without blocking on every pass.
     private var children: [(pid: pid_t, killAt: ContinuousClock.Instant)] = []
     /// A child that closed its output gets this long to exit before it is killed.
     static let childGrace = Duration.seconds(5)
 
-    /// Takes over a child: killed now (`kill`) or after a grace period, and reaped either way.
-    func adopt(_ pid: pid_t, kill: Bool) {
-        if kill { killProcess(pid) }
-        children.append((pid, kill ? now : now + ServerContext.childGrace))
+    /// Takes over a connection's child: killed now (`kill`) or after a grace period, and reaped either way;
+    /// its slot is free once it is reaped. Releasing the same process twice does nothing.
+    func release(_ process: CGIProcess, kill: Bool) {
+        guard !process.released else { return }
+        process.released = true
+        guard !process.reaped else {
+            cgiProcessesAlive -= 1
+            return
+        }
+        if kill { killProcess(process.pid) }
+        children.append((process.pid, kill ? now : now + ServerContext.childGrace))
     }
 
     /// waitpid(WNOHANG) for each adopted child; no zombie outlives its request by more than a pass.
@@ -78,6 +122,7 @@ final class ServerContext {
                 if now >= child.killAt { killProcess(child.pid) }
                 return false
             case .exited, .killed, .notAChild:
+                cgiProcessesAlive -= 1
                 return true
             }
         }
@@ -92,6 +137,7 @@ final class ServerContext {
             _ = reap(child.pid, nohang: false)
         }
         children.removeAll()
+        cgiProcessesAlive = 0
     }
 
     /// Temporary files get unique names from the pid and a counter (no mkstemp in the allowed calls).

@@ -54,6 +54,7 @@ final class Responder {
 
     /// `client` is the peer's address: failed Basic-auth attempts are counted per address.
     func handle(_ request: RoutedRequest, from client: String) -> Handling {
+        if request.target.path == "*" { return .response(serverWide(request)) }
         let location = request.location
         if location.redirect == nil, let denied = authorizationFailure(for: request, from: client) {
             return .response(denied)
@@ -247,6 +248,7 @@ final class Responder {
     }
 
     func respond(to request: RoutedRequest) -> Response {
+        if request.target.path == "*" { return serverWide(request) }
         let location = request.location
         if let redirect = location.redirect {
             return redirectResponse(redirect, for: request)
@@ -258,9 +260,6 @@ final class Responder {
             var response = errorResponse(.methodNotAllowed, for: request)
             response.headers.append(("Allow", allowHeader(location)))
             return response
-        }
-        if request.target.path == "*" {
-            guard method == .options else { return errorResponse(.badRequest, for: request) }
         }
         switch method {
         case .options:
@@ -549,6 +548,20 @@ final class Responder {
         head.body = .empty
         head.contentLength = bytes.count
         return head
+    }
+
+    /// RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource: no location's rules apply (its
+    /// methods, redirect or authentication), and the answer lists every method some location allows that
+    /// webserv implements, plus OPTIONS itself. `*` is a valid target for OPTIONS only.
+    private func serverWide(_ request: RoutedRequest) -> Response {
+        guard let method = request.method else { return errorResponse(.notImplemented, for: request) }
+        guard method == .options else { return errorResponse(.badRequest, for: request) }
+        var methods: Set<Method> = [.options]
+        for location in request.server.locations { methods.formUnion(location.allowedMethods) }
+        let implemented: [Method] = [.get, .head, .post, .put, .delete, .options]
+        var response = Response(status: .noContent)
+        response.headers.append(("Allow", implemented.filter(methods.contains).map(\.name).joined(separator: ", ")))
+        return response
     }
 
     private func allowHeader(_ location: Location) -> String {
