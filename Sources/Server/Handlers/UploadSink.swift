@@ -3,9 +3,9 @@ import CSelect
 import Glibc
 #endif
 
-/// Where an upload's bytes go: temporary files in the destination directory, written through select() and
-/// moved into place only when complete, so a reader never sees a partial file and a failed upload leaves
-/// nothing behind.
+/// Where an upload's bytes go: temporary files with unpredictable names in a directory no URL maps to
+/// (`client_body_temp_path`), written through select(). Nothing is visible before the whole request has
+/// arrived; then every file is published at once, or none is: a failed or abandoned request leaves nothing.
 final class UploadSink {
     /// What the body is.
     enum Kind {
@@ -23,13 +23,22 @@ final class UploadSink {
         let replaced: Bool
     }
 
-    /// One step of the upload, done in order: bytes to write, or a finished file to move into place.
+    /// One step of the upload, done in order: bytes to write, or a finished file's descriptor to close.
     private enum Step {
         case write(Descriptor, [UInt8])
-        case finish(Descriptor, temporary: String, name: String, replace: Bool)
+        case close(Descriptor)
+    }
+
+    /// A file being received or received whole, not yet published.
+    private struct Temporary {
+        let path: String
+        let name: String
     }
 
     let directory: String
+    private let temporaryDirectory: String
+    private let names: UploadNames
+    private let replaces: Bool
     private var parser: MultipartParser?
     private var steps: [Step] = []
     private var stepIndex = 0
@@ -37,23 +46,32 @@ final class UploadSink {
     private var written = 0
     private(set) var pendingBytes = 0
     /// The part being received (multipart) or the single file.
-    private var current: (descriptor: Descriptor, temporary: String, name: String, replace: Bool)?
-    /// Temporary files not yet moved into place: removed if the upload fails.
-    private var temporaries: [String: Descriptor] = [:]
+    private var current: (descriptor: Descriptor, temporary: Temporary)?
+    /// Every temporary file created, in order: published at the end, removed if the upload fails.
+    private var temporaries: [Temporary] = []
+    /// Temporaries still open (their close step not reached yet).
+    private var openDescriptors: Set<Descriptor> = []
     private(set) var stored: [StoredFile] = []
     private var inputFinished = false
+    private var published = false
 
-    private static var counter = 0
     static let highWater = 256 * 1024
+    /// Fresh names tried when one is taken (by a file nobody should have been able to name).
+    private static let creationAttempts = 4
 
-    init(directory: String, kind: Kind) throws(HTTPError) {
-        self.directory = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    init(directory: String, temporaryDirectory: String, kind: Kind, names: UploadNames) throws(HTTPError) {
+        self.directory = directory.hasSuffix("/") && directory.utf8.count > 1 ? String(directory.dropLast()) : directory
+        self.temporaryDirectory = temporaryDirectory
+        self.names = names
         switch kind {
         case .put(let name):
-            current = try openTemporary(for: name, replace: true)
+            replaces = true
+            current = try openTemporary(for: name)
         case .raw(let name):
-            current = try openTemporary(for: name, replace: false)
+            replaces = false
+            current = try openTemporary(for: name)
         case .multipart(let boundary):
+            replaces = false
             parser = try MultipartParser(boundary: boundary)
         }
     }
@@ -69,10 +87,11 @@ final class UploadSink {
         for event in events {
             switch event {
             case .partBegin(let part):
-                // Fields without a file name are form values, not files.
-                guard let raw = part.filename else { continue }
+                // Fields without a file name are form values, not files; an empty one is a file input left
+                // empty (a browser sends `filename=""` when no file was chosen).
+                guard let raw = part.filename, !raw.isEmpty else { continue }
                 let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
-                current = try openTemporary(for: name, replace: false)
+                current = try openTemporary(for: name)
             case .data(let slice):
                 if let current, !slice.isEmpty { enqueue(.write(current.descriptor, Array(slice)), size: slice.count) }
             case .partEnd:
@@ -81,12 +100,11 @@ final class UploadSink {
                 break
             }
         }
-        // A part that ended with all its bytes already written can be moved into place now: waiting for a
-        // write that will never come would stall the upload.
-        try advance()
+        advance()
     }
 
-    /// The body is complete: a truncated multipart body is a 400.
+    /// The body is complete: a truncated multipart body is a 400. Once every byte is on disk, the files are
+    /// published.
     func finishInput() throws(HTTPError) {
         if let multipart = parser {
             try multipart.finish()
@@ -94,7 +112,8 @@ final class UploadSink {
             finishCurrent()
         }
         inputFinished = true
-        try advance()
+        advance()
+        try publishIfComplete()
     }
 
     /// The descriptor select() should watch for writability, if any.
@@ -103,15 +122,15 @@ final class UploadSink {
         return descriptor
     }
 
-    /// Every byte is on disk and every file in place.
-    var isComplete: Bool { inputFinished && stepIndex == steps.count }
+    /// Every file is published.
+    var isComplete: Bool { published }
 
     /// One write() on the waiting descriptor (select() reported it writable). A refused write is, in
     /// practice, a full disk: 507.
     func writable() throws(HTTPError) {
         guard stepIndex < steps.count, case .write(let descriptor, let bytes) = steps[stepIndex] else { return }
         let count = bytes.withUnsafeBytes { descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
-        guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(directory)") }
+        guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(temporaryDirectory)") }
         written += count
         pendingBytes -= count
         if written == bytes.count {
@@ -119,16 +138,19 @@ final class UploadSink {
             stepIndex += 1
             written = 0
         }
-        try advance()
+        advance()
+        try publishIfComplete()
     }
 
-    /// Removes every temporary file; stored files stay.
+    /// Removes every temporary file and closes what is open; published files stay (the request succeeded).
     func abort() {
-        for (path, descriptor) in temporaries {
-            descriptor.close()
-            unlink(path)
+        for descriptor in openDescriptors { descriptor.close() }
+        openDescriptors.removeAll()
+        if !published {
+            for temporary in temporaries { unlink(temporary.path) }
         }
         temporaries.removeAll()
+        current = nil
         steps.removeAll()
         stepIndex = 0
     }
@@ -142,17 +164,16 @@ final class UploadSink {
 
     private func finishCurrent() {
         guard let current else { return }
-        steps.append(.finish(current.descriptor, temporary: current.temporary, name: current.name,
-                             replace: current.replace))
+        steps.append(.close(current.descriptor))
         self.current = nil
     }
 
-    /// Runs the finish steps that reached the front (no I/O: close and link/rename).
-    private func advance() throws(HTTPError) {
-        while stepIndex < steps.count, case .finish(let descriptor, let temporary, let name, let replace) = steps[stepIndex] {
+    /// Runs the close steps that reached the front: a part whose bytes are all written needs no wait for a
+    /// write that will never come.
+    private func advance() {
+        while stepIndex < steps.count, case .close(let descriptor) = steps[stepIndex] {
             descriptor.close()
-            temporaries[temporary] = nil
-            try moveIntoPlace(temporary, name: name, replace: replace)
+            openDescriptors.remove(descriptor)
             stepIndex += 1
         }
         if stepIndex == steps.count {
@@ -161,51 +182,75 @@ final class UploadSink {
         }
     }
 
-    private func moveIntoPlace(_ temporary: String, name: String, replace: Bool) throws(HTTPError) {
-        if replace {
-            var info = stat()
-            let existed = lstat(directory + "/" + name, &info) == 0
-            guard rename(temporary, directory + "/" + name) == 0 else {
-                unlink(temporary)
-                throw HTTPError(.internalServerError, "rename into \(directory) failed")
+    // MARK: Publishing
+
+    /// The body has ended and every byte is on disk: each temporary takes its name in the destination, and
+    /// is removed from the temporaries directory. If one cannot, those already published are withdrawn.
+    private func publishIfComplete() throws(HTTPError) {
+        guard inputFinished, !published, steps.isEmpty, current == nil else { return }
+        var done: [StoredFile] = []
+        for temporary in temporaries {
+            do {
+                done.append(try publish(temporary))
+            } catch {
+                // PUT is a single file, so a replaced file is never among those withdrawn.
+                for file in done { unlink(directory + "/" + file.name) }
+                throw error
             }
-            stored.append(StoredFile(name: name, replaced: existed))
-            return
         }
-        // A name that is taken gets a numbered variant: link() never overwrites.
-        for attempt in 0..<1000 {
-            let candidate = attempt == 0 ? name : UploadSink.numbered(name, attempt)
-            if link(temporary, directory + "/" + candidate) == 0 {
-                unlink(temporary)
-                stored.append(StoredFile(name: candidate, replaced: false))
-                return
-            }
-            if cselect_errno() != EEXIST { break }
-        }
-        unlink(temporary)
-        throw HTTPError(.internalServerError, "cannot store \(name) in \(directory)")
+        for temporary in temporaries { unlink(temporary.path) }
+        temporaries.removeAll()
+        stored = done
+        published = true
     }
 
-    private func openTemporary(for name: String, replace: Bool) throws(HTTPError) -> (descriptor: Descriptor, temporary: String, name: String, replace: Bool) {
-        UploadSink.counter += 1
-        let temporary = "\(directory)/.webserv-\(getpid())-\(UploadSink.counter).part"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else {
-            let code = cselect_errno()
-            throw HTTPError(code == ENOSPC ? .insufficientStorage : code == EACCES ? .forbidden : .internalServerError,
-                            "cannot create a file in \(directory)")
+    private func publish(_ temporary: Temporary) throws(HTTPError) -> StoredFile {
+        let target = directory + "/" + temporary.name
+        guard replaces else {
+            return StoredFile(name: try names.publish(temporary.path, as: temporary.name, in: directory), replaced: false)
         }
-        let descriptor = Descriptor(fd)
-        descriptor.setNonBlocking()
-        temporaries[temporary] = descriptor
-        return (descriptor, temporary, name, replace)
+        // PUT means replace: rename() swaps the file in atomically; a reader sees the old or the new one whole.
+        var info = stat()
+        let existed = lstat(target, &info) == 0
+        guard rename(temporary.path, target) == 0 else {
+            throw UploadNames.failure(cselect_errno(), "cannot move the body into \(target)")
+        }
+        return StoredFile(name: temporary.name, replaced: existed)
     }
 
-    /// `photo.jpg` → `photo-1.jpg`; `README` → `README-1`.
-    static func numbered(_ name: String, _ n: Int) -> String {
-        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
-            return "\(name[..<dot])-\(n)\(name[dot...])"
+    /// A new temporary, O_EXCL so that nothing already there (whoever made it) is ever written through. Its
+    /// directory is made again if it was removed since start-up.
+    private func openTemporary(for name: String) throws(HTTPError) -> (descriptor: Descriptor, temporary: Temporary) {
+        var code: Int32 = 0
+        var remade = false
+        var attempts = 0
+        while attempts < UploadSink.creationAttempts {
+            attempts += 1
+            let path = temporaryDirectory + "/" + names.temporaryName()
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+            if fd >= 0 {
+                let descriptor = Descriptor(fd)
+                descriptor.setNonBlocking()
+                let temporary = Temporary(path: path, name: name)
+                temporaries.append(temporary)
+                openDescriptors.insert(descriptor)
+                return (descriptor, temporary)
+            }
+            code = cselect_errno()
+            if code == ENOENT && !remade {
+                remade = true
+                attempts -= 1
+                if mkdir(temporaryDirectory, 0o700) != 0 {
+                    let failed = cselect_errno()
+                    if failed != EEXIST {
+                        code = failed
+                        break
+                    }
+                }
+            } else if code != EEXIST {
+                break
+            }
         }
-        return "\(name)-\(n)"
+        throw UploadNames.failure(code, "cannot create a file in \(temporaryDirectory)")
     }
 }
