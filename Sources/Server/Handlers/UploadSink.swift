@@ -23,10 +23,12 @@ final class UploadSink {
         let replaced: Bool
     }
 
-    /// One step of the upload, done in order: bytes to write, or a finished file's descriptor to close.
-    private enum Step {
-        case write(Descriptor, [UInt8])
-        case close(Descriptor)
+    /// One file's bytes on their way to disk, in order: written through select(), then the file is closed
+    /// once its part has ended (`closes`) and every byte is out.
+    private struct Step {
+        let descriptor: Descriptor
+        var bytes: [UInt8] = []
+        var closes = false
     }
 
     /// A file being received or received whole, not yet published.
@@ -40,17 +42,22 @@ final class UploadSink {
     private let names: UploadNames
     private let replaces: Bool
     private var parser: MultipartParser?
+    /// Decoded body bytes the multipart parser has not seen yet: parsing stops for the pass once it has
+    /// created a few files, since creating a file can cost a millisecond and a form can hold thousands.
+    private var backlog: [UInt8] = []
+    private var backlogStart = 0
     private var steps: [Step] = []
     private var stepIndex = 0
-    /// Bytes of the first pending write step already written.
+    /// Bytes of the front step already written.
     private var written = 0
+    /// Bytes taken and not yet on disk (the connection stops reading past `highWater`).
     private(set) var pendingBytes = 0
-    /// The part being received (multipart) or the single file.
-    private var current: (descriptor: Descriptor, temporary: Temporary)?
     /// Every temporary file created, in order: published at the end, removed if the upload fails.
     private var temporaries: [Temporary] = []
-    /// Temporaries still open (their close step not reached yet).
+    /// Temporaries still open (their step not finished yet).
     private var openDescriptors: Set<Descriptor> = []
+    /// The part being received (multipart) or the single file: index of its step.
+    private var currentStep: Int?
     private(set) var stored: [StoredFile] = []
     private var inputFinished = false
     private var published = false
@@ -58,6 +65,9 @@ final class UploadSink {
     static let highWater = 256 * 1024
     /// Fresh names tried when one is taken (by a file nobody should have been able to name).
     private static let creationAttempts = 4
+    /// Files created per call before the parser waits for the next pass, and the parser's bite.
+    private static let creationsPerCall = 8
+    private static let parseSlice = 2048
 
     init(directory: String, temporaryDirectory: String, kind: Kind, names: UploadNames) throws(HTTPError) {
         self.directory = directory.hasSuffix("/") && directory.utf8.count > 1 ? String(directory.dropLast()) : directory
@@ -66,10 +76,10 @@ final class UploadSink {
         switch kind {
         case .put(let name):
             replaces = true
-            current = try openTemporary(for: name)
+            try openTemporary(for: name)
         case .raw(let name):
             replaces = false
-            current = try openTemporary(for: name)
+            try openTemporary(for: name)
         case .multipart(let boundary):
             replaces = false
             parser = try MultipartParser(boundary: boundary)
@@ -78,66 +88,58 @@ final class UploadSink {
 
     /// Decoded body bytes.
     func take(_ bytes: [UInt8]) throws(HTTPError) {
-        guard var multipart = parser else {
-            if let current, !bytes.isEmpty { enqueue(.write(current.descriptor, bytes), size: bytes.count) }
+        guard parser != nil else {
+            if let currentStep, !bytes.isEmpty { append(bytes[...], to: currentStep) }
             return
         }
-        let events = try multipart.feed(bytes[...])
-        parser = multipart
-        for event in events {
-            switch event {
-            case .partBegin(let part):
-                // Fields without a file name are form values, not files; an empty one is a file input left
-                // empty (a browser sends `filename=""` when no file was chosen).
-                guard let raw = part.filename, !raw.isEmpty else { continue }
-                let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
-                current = try openTemporary(for: name)
-            case .data(let slice):
-                if let current, !slice.isEmpty { enqueue(.write(current.descriptor, Array(slice)), size: slice.count) }
-            case .partEnd:
-                finishCurrent()
-            case .end:
-                break
-            }
+        if backlogStart == backlog.count {
+            backlog = bytes
+            backlogStart = 0
+        } else {
+            backlog += bytes
         }
-        advance()
+        pendingBytes += bytes.count
+        try parseBacklog()
+        try publishIfComplete()
     }
 
     /// The body is complete: a truncated multipart body is a 400. Once every byte is on disk, the files are
     /// published.
     func finishInput() throws(HTTPError) {
-        if let multipart = parser {
-            try multipart.finish()
-        } else {
-            finishCurrent()
-        }
         inputFinished = true
-        advance()
+        if parser == nil { endCurrent() }
+        try parseBacklog()
         try publishIfComplete()
     }
 
-    /// The descriptor select() should watch for writability, if any.
+    /// The descriptor select() should watch for writability, if any: the front file while it has bytes to
+    /// write, or while the parser waits for its next pass (a file is always writable, so the pass comes).
     var waitingDescriptor: Descriptor? {
-        guard stepIndex < steps.count, case .write(let descriptor, _) = steps[stepIndex] else { return nil }
-        return descriptor
+        guard stepIndex < steps.count else { return nil }
+        let front = steps[stepIndex]
+        return written < front.bytes.count || backlogStart < backlog.count ? front.descriptor : nil
     }
 
     /// Every file is published.
     var isComplete: Bool { published }
 
-    /// One write() on the waiting descriptor (select() reported it writable). A refused write is, in
-    /// practice, a full disk: 507.
+    /// One write() on the front file (select() reported it writable), then more parsing if some waits. A
+    /// refused write is, in practice, a full disk: 507.
     func writable() throws(HTTPError) {
-        guard stepIndex < steps.count, case .write(let descriptor, let bytes) = steps[stepIndex] else { return }
-        let count = bytes.withUnsafeBytes { descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
-        guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(temporaryDirectory)") }
-        written += count
-        pendingBytes -= count
-        if written == bytes.count {
-            steps[stepIndex] = .write(descriptor, [])
-            stepIndex += 1
-            written = 0
+        if stepIndex < steps.count, written < steps[stepIndex].bytes.count {
+            let count = steps[stepIndex].bytes.withUnsafeBytes {
+                steps[stepIndex].descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...]))
+            }
+            guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(temporaryDirectory)") }
+            written += count
+            pendingBytes -= count
+            if written == steps[stepIndex].bytes.count {
+                // Later bytes of this part go to a fresh buffer; a finished step holds nothing.
+                steps[stepIndex].bytes = []
+                written = 0
+            }
         }
+        try parseBacklog()
         advance()
         try publishIfComplete()
     }
@@ -150,36 +152,84 @@ final class UploadSink {
             for temporary in temporaries { unlink(temporary.path) }
         }
         temporaries.removeAll()
-        current = nil
+        currentStep = nil
         steps.removeAll()
         stepIndex = 0
+        backlog = []
+        backlogStart = 0
     }
 
     // MARK: Steps
 
-    private func enqueue(_ step: Step, size: Int) {
-        steps.append(step)
-        pendingBytes += size
+    private func append(_ bytes: ArraySlice<UInt8>, to step: Int) {
+        if step == stepIndex && written == steps[step].bytes.count {
+            // Everything queued so far is written: start over rather than grow.
+            steps[step].bytes.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        steps[step].bytes.append(contentsOf: bytes)
+        pendingBytes += bytes.count
     }
 
-    private func finishCurrent() {
-        guard let current else { return }
-        steps.append(.close(current.descriptor))
-        self.current = nil
+    private func endCurrent() {
+        guard let currentStep else { return }
+        steps[currentStep].closes = true
+        self.currentStep = nil
+        advance()
     }
 
-    /// Runs the close steps that reached the front: a part whose bytes are all written needs no wait for a
-    /// write that will never come.
+    /// Closes the files at the front whose bytes are all written and whose part has ended. The last one is
+    /// kept open while the parser waits for its next pass: it is what select() watches to bring that pass.
     private func advance() {
-        while stepIndex < steps.count, case .close(let descriptor) = steps[stepIndex] {
-            descriptor.close()
-            openDescriptors.remove(descriptor)
+        while stepIndex < steps.count, steps[stepIndex].closes, written == steps[stepIndex].bytes.count {
+            if stepIndex == steps.count - 1 && backlogStart < backlog.count { return }
+            steps[stepIndex].descriptor.close()
+            openDescriptors.remove(steps[stepIndex].descriptor)
             stepIndex += 1
+            written = 0
         }
         if stepIndex == steps.count {
             steps.removeAll(keepingCapacity: true)
             stepIndex = 0
+            written = 0
         }
+    }
+
+    /// Feeds the parser from the backlog until it has created `creationsPerCall` files; at the end of the
+    /// body, checks it closed properly.
+    private func parseBacklog() throws(HTTPError) {
+        guard var multipart = parser else { return }
+        var created = 0
+        while backlogStart < backlog.count && created < UploadSink.creationsPerCall {
+            let end = min(backlog.count, backlogStart + UploadSink.parseSlice)
+            let slice = backlog[backlogStart..<end]
+            backlogStart = end
+            pendingBytes -= slice.count
+            for event in try multipart.feed(slice) {
+                switch event {
+                case .partBegin(let part):
+                    // Fields without a file name are form values, not files; an empty one is a file input
+                    // left empty (a browser sends `filename=""` when no file was chosen).
+                    guard let raw = part.filename, !raw.isEmpty else { continue }
+                    let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
+                    try openTemporary(for: name)
+                    created += 1
+                case .data(let bytes):
+                    if let currentStep, !bytes.isEmpty { append(bytes, to: currentStep) }
+                case .partEnd:
+                    endCurrent()
+                case .end:
+                    break
+                }
+            }
+        }
+        parser = multipart
+        if backlogStart == backlog.count {
+            backlog = []
+            backlogStart = 0
+            if inputFinished { try multipart.finish() }
+        }
+        advance()
     }
 
     // MARK: Publishing
@@ -187,7 +237,7 @@ final class UploadSink {
     /// The body has ended and every byte is on disk: each temporary takes its name in the destination, and
     /// is removed from the temporaries directory. If one cannot, those already published are withdrawn.
     private func publishIfComplete() throws(HTTPError) {
-        guard inputFinished, !published, steps.isEmpty, current == nil else { return }
+        guard inputFinished, !published, steps.isEmpty, backlogStart == backlog.count else { return }
         var done: [StoredFile] = []
         for temporary in temporaries {
             do {
@@ -218,9 +268,10 @@ final class UploadSink {
         return StoredFile(name: temporary.name, replaced: existed)
     }
 
-    /// A new temporary, O_EXCL so that nothing already there (whoever made it) is ever written through. Its
-    /// directory is made again if it was removed since start-up.
-    private func openTemporary(for name: String) throws(HTTPError) -> (descriptor: Descriptor, temporary: Temporary) {
+    /// A new temporary, O_EXCL so that nothing already there (whoever made it) is ever written through; it
+    /// becomes the current file. Its directory is made again if it was removed since start-up.
+    private func openTemporary(for name: String) throws(HTTPError) {
+        endCurrent()
         var code: Int32 = 0
         var remade = false
         var attempts = 0
@@ -231,10 +282,11 @@ final class UploadSink {
             if fd >= 0 {
                 let descriptor = Descriptor(fd)
                 descriptor.setNonBlocking()
-                let temporary = Temporary(path: path, name: name)
-                temporaries.append(temporary)
+                temporaries.append(Temporary(path: path, name: name))
                 openDescriptors.insert(descriptor)
-                return (descriptor, temporary)
+                steps.append(Step(descriptor: descriptor))
+                currentStep = steps.count - 1
+                return
             }
             code = cselect_errno()
             if code == ENOENT && !remade {
