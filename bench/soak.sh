@@ -384,7 +384,7 @@ phase_c_mode() {  # mode (H B X)
     record "$phase" load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
     check_after "$phase"
     # Every slow upload was abandoned half-way: nothing may be left in the store, not even a temporary.
-    [[ $mode == B ]] && record "$phase" upload_files_left "$(find "$TMP/uploads" -mindepth 1 | wc -l)"
+    [[ $mode == B ]] && record "$phase" upload_files_left "$(find "$TMP/uploads" -mindepth 1 ! -name .webserv-tmp | wc -l)"
     return 0
 }
 

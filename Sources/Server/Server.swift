@@ -228,6 +228,7 @@ public final class Server {
         connections.forEach { $0.close() }
         connections.removeAll()
         context.reapAllChildren()
+        context.removeSpoolDirectory()
         // Last log lines still go through select(), for at most a second.
         for _ in 0..<10 where logs.contains(where: \.wantsWrite) {
             writable.removeAll(capacity: highestDescriptor + 1)

@@ -176,7 +176,7 @@ extension Integration {
             let server = try Webserv.start(FaultFixture.uploadConfig, site: site)
             defer { server.stop() }
             let baseline = try FaultFixture.baseline(of: server, warmUp: "/index.html")
-            func entries() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).sorted() }
+            func entries() -> [String] { TestSite.entries(of: store) }
 
             let big = patternBytes(count: 400_000, seed: 2)
             let cases: [(String, [UInt8])] = [
@@ -230,7 +230,7 @@ extension Integration {
                                            launcher: ["/usr/bin/prlimit", "--fsize=\(Self.sizeLimit)"])
             defer { server.stop() }
             let baseline = try FaultFixture.baseline(of: server, warmUp: "/index.html")
-            func entries() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).sorted() }
+            func entries() -> [String] { TestSite.entries(of: store) }
             func stored(_ name: String) -> [UInt8]? { FileManager.default.contents(atPath: store + "/" + name).map { [UInt8]($0) } }
 
             let exact = patternBytes(count: Self.sizeLimit, seed: 5)
@@ -243,6 +243,12 @@ extension Integration {
                 ("PUT one byte over", putRequest("/uploads/over.bin", over)),
                 ("PUT replacing a file", putRequest("/uploads/exact.bin", patternBytes(count: 150_000, seed: 7))),
                 ("multipart POST one byte over", FaultFixture.multipart(to: "/uploads/", filename: "over.bin", over)),
+                ("multipart POST whose second file is over", {
+                    var form = MultipartForm()
+                    form.addFile(filename: "fits.bin", [UInt8]("a small file that fits\n"))
+                    form.addFile(filename: "over.bin", over)
+                    return form.request(to: "/uploads/")
+                }()),
                 ("chunked PUT one byte over", FaultFixture.chunkedPut("/uploads/over.bin", over)),
             ]
             for (kind, request) in cases {

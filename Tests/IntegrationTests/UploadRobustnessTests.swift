@@ -31,7 +31,7 @@ extension Integration {
                 // The temporary exists and holds data: the server is mid-upload.
                 let writing = eventually {
                     site.storeEntries().contains { name in
-                        name.hasSuffix(".part") && ((try? FileManager.default.attributesOfItem(atPath: site.store + "/" + name)[.size] as? Int) ?? 0) > 0
+                        name.hasPrefix(".webserv-tmp/") && ((try? FileManager.default.attributesOfItem(atPath: site.store + "/" + name)[.size] as? Int) ?? 0) > 0
                     }
                 }
                 #expect(writing, "\(kind): no temporary file in the store while uploading: \(site.storeEntries())")
@@ -76,7 +76,7 @@ extension Integration {
                 let client = try server.connect(receiveTimeout: 5)
                 defer { client.close() }
                 try client.send(head + patternBytes(count: 50_000))
-                #expect(eventually { site.storeEntries().contains { $0.hasSuffix(".part") } }, "\(kind)")
+                #expect(eventually { site.storeEntries().contains { $0.hasPrefix(".webserv-tmp/") } }, "\(kind)")
                 let started = ContinuousClock.now
                 let response = try client.readResponse()
                 #expect(response.status == 408, "\(kind): \(response)")

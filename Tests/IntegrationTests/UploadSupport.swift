@@ -49,15 +49,27 @@ enum UploadFixture {
 extension TestSite {
     var store: String { directory + "/store" }
 
-    /// Every name in the store (hidden ones too), sorted; `sub` is the fixture's own directory.
-    func storeEntries() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).sorted()
+    /// Every name in the store (hidden ones too), sorted; `sub` is the fixture's own directory. The
+    /// temporaries directory is not a name but its files are, as `.webserv-tmp/NAME`: `["sub"]` means
+    /// nothing stored and nothing left behind.
+    func storeEntries() -> [String] { Self.entries(of: store) }
+
+    /// The names in `directory` as `storeEntries()` gives them.
+    static func entries(of directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let waiting = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/.webserv-tmp")) ?? [])
+            .map { ".webserv-tmp/" + $0 }
+        return (names.filter { $0 != ".webserv-tmp" } + waiting).sorted()
     }
 
-    /// The upload temporaries (`.webserv-<pid>-<n>.part`) anywhere in the site.
+    /// Upload temporaries anywhere in the site: files in a `.webserv-tmp` directory, or named as they once
+    /// were (`.webserv-<pid>-<n>.part`).
     func temporaries() -> [String] {
         let paths = FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []
-        return paths.filter { ($0 as NSString).lastPathComponent.hasPrefix(".webserv-") || $0.hasSuffix(".part") }
+        return paths.filter {
+            let name = ($0 as NSString).lastPathComponent
+            return $0.contains(".webserv-tmp/") || name.hasSuffix(".part") || (name.hasPrefix(".webserv-") && name != ".webserv-tmp")
+        }
     }
 
     func stored(_ name: String) -> [UInt8]? {

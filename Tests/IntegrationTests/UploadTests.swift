@@ -212,14 +212,14 @@ extension Integration {
             #expect(site.stored("same.txt") == [UInt8]("first\n"))
         }
 
-        @Test func formWithoutFilesStoresNothing() throws {
+        @Test func formWithoutFilesIs400AndStoresNothing() throws {
             let (site, server) = try UploadFixture.start()
             defer { server.stop(); _ = site }
             var form = MultipartForm()
             form.addField("comment", "just text")
             let response = try server.exchange(form.request(to: "/uploads/"))
-            #expect(response.status == 201, "\(response)")
-            #expect(Links.extract(from: response.text).isEmpty)
+            #expect(response.status == 400, "\(response)")
+            #expect(response.text.contains("No file was chosen"))
             #expect(response.header("Location") == nil)
             #expect(site.storeEntries() == ["sub"])
         }

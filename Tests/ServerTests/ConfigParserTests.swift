@@ -409,6 +409,40 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
 }
 
 @Suite struct ConfigInheritanceTests {
+    /// Where bodies wait: `client_body_temp_path` (inherited), else `.webserv-tmp` in the upload store, or in
+    /// the root or alias of a PUT location without one; nowhere for a location that stores nothing.
+    @Test func bodyTemporariesFollowTheDirectiveTheStoreOrTheRoot() throws {
+        let config = try parse("""
+            server {
+                root www;
+                location /store { upload_store up; }
+                location /configured {
+                    upload_store up;
+                    client_body_temp_path spool;
+                }
+                location /put { alias /srv/put/; allow_methods GET PUT; }
+                location = /one { alias /srv/files/one.txt; allow_methods PUT; }
+                location /read { }
+            }
+            server {
+                listen 81;
+                client_body_temp_path /var/spool/bodies;
+                location /a { upload_store /a; }
+            }
+            """)
+        #expect(try location("/store", in: config).bodyTemporaries == BodyTemporaries(
+            path: "/etc/webserv/up/.webserv-tmp", destination: "/etc/webserv/up", isConfigured: false, line: 3))
+        #expect(try location("/configured", in: config).bodyTemporaries == BodyTemporaries(
+            path: "/etc/webserv/spool", destination: "/etc/webserv/up", isConfigured: true, line: 6))
+        #expect(try location("/put", in: config).bodyTemporaries == BodyTemporaries(
+            path: "/srv/put/.webserv-tmp", destination: "/srv/put/", isConfigured: false, line: nil))
+        #expect(try location("/one", in: config).bodyTemporaries?.path == "/srv/files/.webserv-tmp")
+        #expect(try location("/read", in: config).bodyTemporaries == nil)
+        let inherited = try #require(config.servers[1].locations.first { $0.path == "/a" })
+        #expect(inherited.bodyTemporaries == BodyTemporaries(path: "/var/spool/bodies", destination: "/a",
+                                                             isConfigured: true, line: 14))
+    }
+
     @Test func locationsInheritServerValuesAndOverrideWhatTheySet() throws {
         let config = try parse("""
             server {

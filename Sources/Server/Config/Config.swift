@@ -134,6 +134,8 @@ public struct Location: Sendable {
     public var cgiPathInfo: CGIPathInfo = .fullPath
     /// Absolute directory for uploads and PUT; nil = uploads not accepted here.
     public var uploadStore: String?
+    /// Where this location's request bodies wait until complete; nil when it stores none.
+    public var bodyTemporaries: BodyTemporaries?
     /// `auth_basic "Realm";` (nil = off) and `auth_basic_user_file FILE;` (absolute path).
     public var authRealm: String?
     public var authUserFile: String?
@@ -147,10 +149,50 @@ public struct Location: Sendable {
         self.source = source
     }
 
+    /// Whether request bodies become files here: an upload store, or PUT onto root or alias.
+    public var storesBodies: Bool { uploadStore != nil || allowedMethods.contains(.put) }
+
+    /// The directory files are written into: the upload store, else the root or alias (its directory when
+    /// an exact location's alias names a file).
+    public var bodyDestination: String {
+        if let uploadStore { return uploadStore }
+        switch source {
+        case .root(let root):
+            return root
+        case .alias(let alias):
+            guard case .exact = match, let slash = alias.utf8.lastIndex(of: UInt8(ascii: "/")) else { return alias }
+            return slash == alias.utf8.startIndex ? "/" : String(alias[..<slash])
+        }
+    }
+
     /// The path the location matches on (prefix or exact).
     public var path: String {
         switch match {
         case .prefix(let p), .exact(let p): return p
         }
+    }
+}
+
+/// Where request bodies wait until they are complete (nginx's `client_body_temp_path`): a directory no URL
+/// maps to, on the filesystem of the files they become, since they are published with link() and rename().
+public struct BodyTemporaries: Equatable, Sendable {
+    /// Inside a destination by default; requests reaching a directory of this name are 404.
+    public static let defaultName = ".webserv-tmp"
+
+    /// Absolute; created 0700 at start-up.
+    public var path: String
+    /// The directory the bodies end up in, whose filesystem `path` must share.
+    public var destination: String
+    /// Set by `client_body_temp_path` rather than the default inside the destination.
+    public var isConfigured: Bool
+    /// Line of the directive that decided it (`client_body_temp_path` or `upload_store`), for start-up
+    /// errors; nil for the default of a PUT location without a store, created when it can be.
+    public var line: Int?
+
+    public init(path: String, destination: String, isConfigured: Bool, line: Int?) {
+        self.path = path
+        self.destination = destination
+        self.isConfigured = isConfigured
+        self.line = line
     }
 }

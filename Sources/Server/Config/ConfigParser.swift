@@ -19,13 +19,14 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 
 /// Reads an nginx-style configuration into a validated `Config`.
 public enum ConfigParser {
-    /// Reads and parses the file (relative paths inside it resolve against its directory).
-    /// Reads and parses the file, then reads the files it names (auth_basic_user_file): the file a server
+    /// Reads and parses the file (relative paths inside it resolve against its directory), then reads the
+    /// files it names (auth_basic_user_file) and creates the body temporaries directories: the file a server
     /// runs from must be complete, while `parse(text:)` stays free of any disk access.
     public static func parse(contentsOf path: String) throws(ConfigError) -> Config {
         let bytes = try StartupFile.read(path, what: "cannot read configuration")
         var config = try parse(bytes: bytes, sourcePath: path, searchPath: ConfigValues.environmentSearchPath())
         try loadUserFiles(into: &config)
+        try TemporaryDirectories.prepare(config, file: path)
         return config
     }
 

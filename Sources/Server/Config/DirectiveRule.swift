@@ -47,6 +47,7 @@ struct DirectiveRule {
         "cgi_timeout": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "cgi_path_info": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "upload_store": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "client_body_temp_path": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic_user_file": DirectiveRule(contexts: anywhere, arguments: 1...1),
     ]

@@ -18,6 +18,9 @@ struct LocationSettings {
     var cgiTimeout: Duration?
     var cgiPathInfo: Location.CGIPathInfo?
     var uploadStore: String?
+    var uploadStoreLine: Int?
+    var clientBodyTempPath: String?
+    var clientBodyTempPathLine: Int?
     var auth: Auth?
     var authUserFile: String?
 
@@ -83,6 +86,10 @@ struct LocationSettings {
             cgiPathInfo = try Self.flag(statement, source: source, on: "full", off: "extra") ? .fullPath : .extra
         case "upload_store":
             uploadStore = source.absolute(statement.value)
+            uploadStoreLine = statement.line
+        case "client_body_temp_path":
+            clientBodyTempPath = source.absolute(statement.value)
+            clientBodyTempPathLine = statement.line
         case "auth_basic":
             auth = statement.value == "off" ? .off : .realm(statement.value)
         case "auth_basic_user_file":
@@ -117,7 +124,22 @@ struct LocationSettings {
         if case .realm(let realm) = auth ?? inherited.auth ?? .off { location.authRealm = realm }
         location.authUserFile = authUserFile ?? inherited.authUserFile
         location.origin = origin
+        location.bodyTemporaries = bodyTemporaries(of: location, inheriting: inherited)
         return location
+    }
+
+    /// Where the location's bodies wait: `client_body_temp_path`, else a hidden directory in the destination.
+    private func bodyTemporaries(of location: Location, inheriting inherited: LocationSettings) -> BodyTemporaries? {
+        guard location.storesBodies else { return nil }
+        let destination = location.bodyDestination
+        if let path = clientBodyTempPath ?? inherited.clientBodyTempPath {
+            return BodyTemporaries(path: path, destination: destination, isConfigured: true,
+                                   line: clientBodyTempPathLine ?? inherited.clientBodyTempPathLine)
+        }
+        let directory = destination.hasSuffix("/") ? String(destination.dropLast()) : destination
+        return BodyTemporaries(path: directory + "/" + BodyTemporaries.defaultName, destination: destination,
+                               isConfigured: false,
+                               line: location.uploadStore == nil ? nil : uploadStoreLine ?? inherited.uploadStoreLine)
     }
 
     /// A two-valued switch: true for `on`, false for `off`, anything else an error naming both.

@@ -474,8 +474,9 @@ final class Connection {
         case .cgi(let script):
             if framing != .none { sendContinueIfExpected(head) }
             return startCGI(request, script, framing: framing, keepAlive: head.wantsKeepAlive)
-        case .upload(let directory, let kind, let uriBase):
-            return startUpload(request, directory: directory, kind: kind, uriBase: uriBase, framing: framing)
+        case .upload(let directory, let temporaries, let kind, let uriBase):
+            return startUpload(request, directory: directory, temporaries: temporaries, kind: kind, uriBase: uriBase,
+                               framing: framing)
         }
         // While draining the connection ends with this answer, so its body need not be read.
         let keepAlive = head.wantsKeepAlive && !draining && !response.closesConnection
@@ -503,12 +504,13 @@ final class Connection {
 
     // MARK: Uploads
 
-    private func startUpload(_ request: RoutedRequest, directory: String, kind: UploadSink.Kind, uriBase: String,
-                             framing: BodyFraming) {
+    private func startUpload(_ request: RoutedRequest, directory: String, temporaries: String, kind: UploadSink.Kind,
+                             uriBase: String, framing: BodyFraming) {
         let limit = request.location.clientMaxBodySize
         let sink: UploadSink
         do {
-            sink = try UploadSink(directory: directory, kind: kind)
+            sink = try UploadSink(directory: directory, temporaryDirectory: temporaries, kind: kind,
+                                  names: context.uploadNames)
         } catch {
             return fail(error, version: request.head.version)
         }

@@ -1,3 +1,4 @@
+import CSelect
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,11 @@ final class ServerContext {
     /// Drawn at start-up: keys the hashes of caches an attacker must not aim at, and names temporaries.
     let secretKey = SecretKey.draw()
     private lazy var names = UnpredictableNames(key: secretKey)
+    /// Names of uploaded files and their temporaries, with what is known of taken names.
+    private(set) lazy var uploadNames = UploadNames { [unowned self] in self.unpredictableName() }
+    /// Where CGI request bodies are spooled: a directory of ours (0700) with a name nobody can guess, so
+    /// nobody can take a spool's name in advance or open it; removed at shutdown.
+    private var spoolDirectory: String?
 
     static let scratchSize = 64 * 1024
 
@@ -30,9 +36,13 @@ final class ServerContext {
         self.now = ContinuousClock.now
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ServerContext.scratchSize, alignment: 16)
         tick()
+        spoolDirectory = makeSpoolDirectory()
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        removeSpoolDirectory()
+    }
 
     /// Called once per loop pass.
     func tick() {
@@ -140,18 +150,50 @@ final class ServerContext {
         cgiProcessesAlive = 0
     }
 
-    /// Temporary files get unique names from the pid and a counter (no mkstemp in the allowed calls).
-    private var temporaryCounter = 0
-
-    /// An unlinked temporary file: it disappears with its last descriptor, whatever happens.
+    /// An unlinked temporary file: it disappears with its last descriptor, whatever happens. Created O_EXCL
+    /// under a fresh unpredictable name, so no file made in advance is ever used.
     func makeTemporaryFile() -> Descriptor? {
-        temporaryCounter += 1
-        let path = "/tmp/webserv-\(getpid())-\(temporaryCounter)"
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { return nil }
-        unlink(path)
-        let file = Descriptor(fd)
-        file.setNonBlocking()
-        return file
+        for _ in 0..<ServerContext.creationAttempts {
+            guard let directory = spoolDirectory ?? makeSpoolDirectory() else { return nil }
+            spoolDirectory = directory
+            let path = directory + "/" + unpredictableName()
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            if fd >= 0 {
+                unlink(path)
+                let file = Descriptor(fd)
+                file.setNonBlocking()
+                return file
+            }
+            switch cselect_errno() {
+            case EEXIST: continue
+            // Removed under us (a /tmp cleaner): made anew.
+            case ENOENT: spoolDirectory = nil
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Names tried before giving up, each fresh.
+    private static let creationAttempts = 4
+
+    /// `$TMPDIR/webserv-<16 hex digits>`, mode 0700 (or under /tmp).
+    private func makeSpoolDirectory() -> String? {
+        var base = "/tmp"
+        if let value = getenv("TMPDIR"), value.pointee == CChar(UInt8(ascii: "/")) { base = String(cString: value) }
+        if base.hasSuffix("/") && base.utf8.count > 1 { base.removeLast() }
+        for _ in 0..<ServerContext.creationAttempts {
+            let path = base + "/webserv-" + unpredictableName()
+            if mkdir(path, 0o700) == 0 { return path }
+            if cselect_errno() != EEXIST { return nil }
+        }
+        return nil
+    }
+
+    /// At shutdown: the spool directory goes (its files were unlinked as soon as they were opened).
+    func removeSpoolDirectory() {
+        guard let directory = spoolDirectory else { return }
+        rmdir(directory)
+        spoolDirectory = nil
     }
 }

@@ -22,7 +22,8 @@ public enum DirectoryListing {
     /// Symlinks are followed (stat), as when the file is served. Entries whose link could not work are
     /// skipped so that every link on the page leads somewhere: a failing stat (broken symlink, no permission),
     /// a name that is not UTF-8 or that holds a control character (the request-target parser refuses those).
-    /// Hidden files are listed: the page shows what a request could fetch anyway.
+    /// Hidden files (a name starting with ".") are not listed, as nginx does: among them the directory where
+    /// uploads wait until complete, which no request may reach.
     public static func entries(ofDirectory fsPath: String) -> [DirectoryEntry]? {
         guard let directory = opendir(fsPath) else { return nil }
         defer { closedir(directory) }
@@ -34,7 +35,7 @@ public enum DirectoryListing {
                 if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return nil }
                 return String(validating: bytes, as: UTF8.self)
             }
-            guard let name, name != ".", name != ".." else { continue }
+            guard let name, !name.hasPrefix(".") else { continue }
             var info = stat()
             guard stat(base + name, &info) == 0 else { continue }
             result.append(DirectoryEntry(name: name, isDirectory: info.st_mode & S_IFMT == S_IFDIR,

@@ -45,7 +45,8 @@ public enum ErrorPages {
         }
     }
 
-    static func page(for status: Status) -> [UInt8] {
+    /// The page for `status`, saying `explanation` (the standard sentence when nil).
+    static func page(for status: Status, explanation: String? = nil) -> [UInt8] {
         var title: [UInt8] = Array(String(status.code).utf8)
         title.append(UInt8(ascii: " "))
         HTMLEscaping.append(status.reason, to: &title)
@@ -63,7 +64,11 @@ public enum ErrorPages {
         out.append(contentsOf: "center{color:#777;font-size:.85em}</style>\n</head>\n<body>\n<h1>".utf8)
         out.append(contentsOf: title)
         out.append(contentsOf: "</h1>\n<p>".utf8)
-        out.append(contentsOf: explanation(for: status.code).utf8)
+        if let explanation {
+            HTMLEscaping.append(explanation, to: &out)
+        } else {
+            out.append(contentsOf: Self.explanation(for: status.code).utf8)
+        }
         out.append(contentsOf: "</p>\n<hr><center>webserv</center>\n</body>\n</html>\n".utf8)
         return out
     }

@@ -31,8 +31,20 @@ final class Responder {
     private var variantIndex = VariantIndex()
     private var credentialCache = CredentialCache(key: SecretKey.draw())
 
+    /// `client_body_temp_path` directories set in the configuration: no request may reach into them.
+    private let configuredTemporaries: [String]
+
     init(router: Router) {
         self.router = router
+        var configured: Set<String> = []
+        for server in router.config.servers {
+            for location in server.locations {
+                if let temporaries = location.bodyTemporaries, temporaries.isConfigured {
+                    configured.insert(temporaries.path)
+                }
+            }
+        }
+        configuredTemporaries = configured.sorted()
     }
 
     /// Decodes the target and picks server and location; throws 400 for a malformed target.
@@ -48,14 +60,19 @@ final class Responder {
     enum Handling {
         case response(Response)
         case cgi(CGIScript)
-        /// The body is stored: `uriBase` is the URI of `directory`, for the links in the answer.
-        case upload(directory: String, kind: UploadSink.Kind, uriBase: String)
+        /// The body is stored in `directory` by way of `temporaries`: `uriBase` is the URI of `directory`,
+        /// for the links in the answer.
+        case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String)
     }
 
     /// `client` is the peer's address: failed Basic-auth attempts are counted per address.
     func handle(_ request: RoutedRequest, from client: String) -> Handling {
         if request.target.path == "*" { return .response(serverWide(request)) }
         let location = request.location
+        // Bodies in flight are nobody's business, whatever the method: as if the directory did not exist.
+        if location.redirect == nil, Responder.namesTemporaries(request.target.path.utf8) {
+            return .response(errorResponse(.notFound, for: request))
+        }
         if location.redirect == nil, let denied = authorizationFailure(for: request, from: client) {
             return .response(denied)
         }
@@ -69,6 +86,10 @@ final class Responder {
         }
         switch method {
         case .put:
+            // RFC 9110 §14.5: a partial PUT must not be taken for the whole representation.
+            if request.head.headers.contains("content-range") {
+                return .response(errorResponse(.badRequest, for: request))
+            }
             return putTarget(for: request)
         case .post where location.uploadStore != nil:
             return postTarget(for: request)
@@ -103,7 +124,39 @@ final class Responder {
             location.source = .alias(store)
             if case .exact(let path) = location.match { location.match = .prefix(path) }
         }
-        return PathResolver.fileSystemPath(for: request.target.path, in: location)
+        guard let path = PathResolver.fileSystemPath(for: request.target.path, in: location),
+              !isTemporaryArea(path) else { return nil }
+        return path
+    }
+
+    /// A file-system path inside a directory where bodies wait (the default one by its name, a configured
+    /// one by its path), which no request may read, list, write or delete.
+    private func isTemporaryArea(_ fsPath: String) -> Bool {
+        if Responder.namesTemporaries(fsPath.utf8) { return true }
+        for directory in configuredTemporaries where fsPath.utf8.starts(with: directory.utf8) {
+            let rest = fsPath.utf8.dropFirst(directory.utf8.count)
+            if rest.isEmpty || rest.first == UInt8(ascii: "/") || directory.hasSuffix("/") { return true }
+        }
+        return false
+    }
+
+    /// True when a `/`-separated path has a segment named like the default temporaries directory.
+    static func namesTemporaries(_ path: String.UTF8View) -> Bool {
+        let name = BodyTemporaries.defaultName.utf8
+        let slash = UInt8(ascii: "/")
+        var index = path.startIndex
+        while let found = path[index...].firstIndex(of: slash) {
+            let segment = path.index(after: found)
+            // Cheap rejection first: the segment must start with the name's first byte.
+            if segment < path.endIndex, path[segment] == UInt8(ascii: "."),
+               path[segment...].starts(with: name) {
+                let end = path.index(segment, offsetBy: name.count)
+                if end == path.endIndex || path[end] == slash { return true }
+            }
+            index = segment
+            if index == path.endIndex { break }
+        }
+        return false
     }
 
     /// RFC 9110 §13.1: If-Match, If-None-Match and If-Unmodified-Since are checked before a PUT or DELETE
@@ -132,7 +185,11 @@ final class Responder {
         case .regular, .notFound: return .response(errorResponse(.conflict, for: request))
         }
         if case .directory = FileInfo.lookUp(path) { return .response(errorResponse(.conflict, for: request)) }
-        return .upload(directory: directory, kind: .put(name: name), uriBase: uriDirectory(of: request.target.path))
+        guard let temporaries = request.location.bodyTemporaries?.path else {
+            return .response(errorResponse(.internalServerError, for: request))
+        }
+        return .upload(directory: directory, temporaries: temporaries, kind: .put(name: name),
+                       uriBase: uriDirectory(of: request.target.path))
     }
 
     private func postTarget(for request: RoutedRequest) -> Handling {
@@ -148,27 +205,37 @@ final class Responder {
             }
         }
         let uriBase = name.isEmpty ? slashed(request.target.path) : uriDirectory(of: request.target.path)
+        guard let temporaries = request.location.bodyTemporaries?.path else {
+            return .response(errorResponse(.internalServerError, for: request))
+        }
         let contentType = request.head.headers["content-type"] ?? ""
         if MultipartParser.isFormData(contentType: contentType) {
             guard let boundary = MultipartParser.boundary(fromContentType: contentType) else {
                 return .response(errorResponse(.badRequest, for: request))
             }
-            return .upload(directory: directory, kind: .multipart(boundary: boundary), uriBase: uriBase)
+            return .upload(directory: directory, temporaries: temporaries, kind: .multipart(boundary: boundary),
+                           uriBase: uriBase)
         }
         if name.isEmpty {
             uploadCounter += 1
             name = "upload-\(time(nil))-\(uploadCounter)"
         }
-        return .upload(directory: directory, kind: .raw(name: name), uriBase: uriBase)
+        return .upload(directory: directory, temporaries: temporaries, kind: .raw(name: name), uriBase: uriBase)
     }
 
     private var uploadCounter = 0
 
     /// The answer once an upload's files are in place: 201 with the first file's `Location` and a page
-    /// linking every stored file; a PUT that replaced a file is 204.
+    /// linking every stored file; a PUT that replaced a file is 204; a form without any file is 400.
     func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
         if isPut, let file = stored.first, file.replaced {
             return Response(status: .noContent)
+        }
+        if stored.isEmpty {
+            // Only a form can store nothing: a browser sends one when its file input was left empty.
+            let page = ErrorPages.page(for: .badRequest, explanation: "No file was chosen: the form was sent "
+                                           + "without any file to upload. Choose a file, then send the form again.")
+            return Response(status: .badRequest, contentType: htmlType, body: .bytes(page))
         }
         var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>201 Created</title></head><body>\n"
         html += "<h1>Stored \(stored.count) file\(stored.count == 1 ? "" : "s")</h1>\n<ul>\n"
@@ -280,7 +347,7 @@ final class Responder {
     private func resource(for request: RoutedRequest) -> Response {
         let path = request.target.path
         guard !request.target.hasEncodedSlash,
-              let fsPath = PathResolver.fileSystemPath(for: path, in: request.location)
+              let fsPath = PathResolver.fileSystemPath(for: path, in: request.location), !isTemporaryArea(fsPath)
         else { return errorResponse(.notFound, for: request) }
 
         switch FileInfo.lookUp(fsPath) {

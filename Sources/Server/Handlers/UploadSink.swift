@@ -3,9 +3,9 @@ import CSelect
 import Glibc
 #endif
 
-/// Where an upload's bytes go: temporary files in the destination directory, written through select() and
-/// moved into place only when complete, so a reader never sees a partial file and a failed upload leaves
-/// nothing behind.
+/// Where an upload's bytes go: temporary files with unpredictable names in a directory no URL maps to
+/// (`client_body_temp_path`), written through select(). Nothing is visible before the whole request has
+/// arrived; then every file is published at once, or none is: a failed or abandoned request leaves nothing.
 final class UploadSink {
     /// What the body is.
     enum Kind {
@@ -23,189 +23,286 @@ final class UploadSink {
         let replaced: Bool
     }
 
-    /// One step of the upload, done in order: bytes to write, or a finished file to move into place.
-    private enum Step {
-        case write(Descriptor, [UInt8])
-        case finish(Descriptor, temporary: String, name: String, replace: Bool)
+    /// One file's bytes on their way to disk, in order: written through select(), then the file is closed
+    /// once its part has ended (`closes`) and every byte is out.
+    private struct Step {
+        let descriptor: Descriptor
+        var bytes: [UInt8] = []
+        var closes = false
+    }
+
+    /// A file being received or received whole, not yet published.
+    private struct Temporary {
+        let path: String
+        let name: String
     }
 
     let directory: String
+    private let temporaryDirectory: String
+    private let names: UploadNames
+    private let replaces: Bool
     private var parser: MultipartParser?
+    /// Decoded body bytes the multipart parser has not seen yet: parsing stops for the pass once it has
+    /// created a few files, since creating a file can cost a millisecond and a form can hold thousands.
+    private var backlog: [UInt8] = []
+    private var backlogStart = 0
     private var steps: [Step] = []
     private var stepIndex = 0
-    /// Bytes of the first pending write step already written.
+    /// Bytes of the front step already written.
     private var written = 0
+    /// Bytes taken and not yet on disk (the connection stops reading past `highWater`).
     private(set) var pendingBytes = 0
-    /// The part being received (multipart) or the single file.
-    private var current: (descriptor: Descriptor, temporary: String, name: String, replace: Bool)?
-    /// Temporary files not yet moved into place: removed if the upload fails.
-    private var temporaries: [String: Descriptor] = [:]
+    /// Every temporary file created, in order: published at the end, removed if the upload fails.
+    private var temporaries: [Temporary] = []
+    /// Temporaries still open (their step not finished yet).
+    private var openDescriptors: Set<Descriptor> = []
+    /// The part being received (multipart) or the single file: index of its step.
+    private var currentStep: Int?
     private(set) var stored: [StoredFile] = []
     private var inputFinished = false
+    private var published = false
 
-    private static var counter = 0
     static let highWater = 256 * 1024
+    /// Fresh names tried when one is taken (by a file nobody should have been able to name).
+    private static let creationAttempts = 4
+    /// Files created per call before the parser waits for the next pass, and the parser's bite.
+    private static let creationsPerCall = 8
+    private static let parseSlice = 2048
 
-    init(directory: String, kind: Kind) throws(HTTPError) {
-        self.directory = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    init(directory: String, temporaryDirectory: String, kind: Kind, names: UploadNames) throws(HTTPError) {
+        self.directory = directory.hasSuffix("/") && directory.utf8.count > 1 ? String(directory.dropLast()) : directory
+        self.temporaryDirectory = temporaryDirectory
+        self.names = names
         switch kind {
         case .put(let name):
-            current = try openTemporary(for: name, replace: true)
+            replaces = true
+            try openTemporary(for: name)
         case .raw(let name):
-            current = try openTemporary(for: name, replace: false)
+            replaces = false
+            try openTemporary(for: name)
         case .multipart(let boundary):
+            replaces = false
             parser = try MultipartParser(boundary: boundary)
         }
     }
 
     /// Decoded body bytes.
     func take(_ bytes: [UInt8]) throws(HTTPError) {
-        guard var multipart = parser else {
-            if let current, !bytes.isEmpty { enqueue(.write(current.descriptor, bytes), size: bytes.count) }
+        guard parser != nil else {
+            if let currentStep, !bytes.isEmpty { append(bytes[...], to: currentStep) }
             return
         }
-        let events = try multipart.feed(bytes[...])
-        parser = multipart
-        for event in events {
-            switch event {
-            case .partBegin(let part):
-                // Fields without a file name are form values, not files.
-                guard let raw = part.filename else { continue }
-                let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
-                current = try openTemporary(for: name, replace: false)
-            case .data(let slice):
-                if let current, !slice.isEmpty { enqueue(.write(current.descriptor, Array(slice)), size: slice.count) }
-            case .partEnd:
-                finishCurrent()
-            case .end:
-                break
+        if backlogStart == backlog.count {
+            backlog = bytes
+            backlogStart = 0
+        } else {
+            backlog += bytes
+        }
+        pendingBytes += bytes.count
+        try parseBacklog()
+        try publishIfComplete()
+    }
+
+    /// The body is complete: a truncated multipart body is a 400. Once every byte is on disk, the files are
+    /// published.
+    func finishInput() throws(HTTPError) {
+        inputFinished = true
+        if parser == nil { endCurrent() }
+        try parseBacklog()
+        try publishIfComplete()
+    }
+
+    /// The descriptor select() should watch for writability, if any: the front file while it has bytes to
+    /// write, or while the parser waits for its next pass (a file is always writable, so the pass comes).
+    var waitingDescriptor: Descriptor? {
+        guard stepIndex < steps.count else { return nil }
+        let front = steps[stepIndex]
+        return written < front.bytes.count || backlogStart < backlog.count ? front.descriptor : nil
+    }
+
+    /// Every file is published.
+    var isComplete: Bool { published }
+
+    /// One write() on the front file (select() reported it writable), then more parsing if some waits. A
+    /// refused write is, in practice, a full disk: 507.
+    func writable() throws(HTTPError) {
+        if stepIndex < steps.count, written < steps[stepIndex].bytes.count {
+            let count = steps[stepIndex].bytes.withUnsafeBytes {
+                steps[stepIndex].descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...]))
+            }
+            guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(temporaryDirectory)") }
+            written += count
+            pendingBytes -= count
+            if written == steps[stepIndex].bytes.count {
+                // Later bytes of this part go to a fresh buffer; a finished step holds nothing.
+                steps[stepIndex].bytes = []
+                written = 0
             }
         }
-        // A part that ended with all its bytes already written can be moved into place now: waiting for a
-        // write that will never come would stall the upload.
-        try advance()
+        try parseBacklog()
+        advance()
+        try publishIfComplete()
     }
 
-    /// The body is complete: a truncated multipart body is a 400.
-    func finishInput() throws(HTTPError) {
-        if let multipart = parser {
-            try multipart.finish()
-        } else {
-            finishCurrent()
-        }
-        inputFinished = true
-        try advance()
-    }
-
-    /// The descriptor select() should watch for writability, if any.
-    var waitingDescriptor: Descriptor? {
-        guard stepIndex < steps.count, case .write(let descriptor, _) = steps[stepIndex] else { return nil }
-        return descriptor
-    }
-
-    /// Every byte is on disk and every file in place.
-    var isComplete: Bool { inputFinished && stepIndex == steps.count }
-
-    /// One write() on the waiting descriptor (select() reported it writable). A refused write is, in
-    /// practice, a full disk: 507.
-    func writable() throws(HTTPError) {
-        guard stepIndex < steps.count, case .write(let descriptor, let bytes) = steps[stepIndex] else { return }
-        let count = bytes.withUnsafeBytes { descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
-        guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(directory)") }
-        written += count
-        pendingBytes -= count
-        if written == bytes.count {
-            steps[stepIndex] = .write(descriptor, [])
-            stepIndex += 1
-            written = 0
-        }
-        try advance()
-    }
-
-    /// Removes every temporary file; stored files stay.
+    /// Removes every temporary file and closes what is open; published files stay (the request succeeded).
     func abort() {
-        for (path, descriptor) in temporaries {
-            descriptor.close()
-            unlink(path)
+        for descriptor in openDescriptors { descriptor.close() }
+        openDescriptors.removeAll()
+        if !published {
+            for temporary in temporaries { unlink(temporary.path) }
         }
         temporaries.removeAll()
+        currentStep = nil
         steps.removeAll()
         stepIndex = 0
+        backlog = []
+        backlogStart = 0
     }
 
     // MARK: Steps
 
-    private func enqueue(_ step: Step, size: Int) {
-        steps.append(step)
-        pendingBytes += size
+    private func append(_ bytes: ArraySlice<UInt8>, to step: Int) {
+        if step == stepIndex && written == steps[step].bytes.count {
+            // Everything queued so far is written: start over rather than grow.
+            steps[step].bytes.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        steps[step].bytes.append(contentsOf: bytes)
+        pendingBytes += bytes.count
     }
 
-    private func finishCurrent() {
-        guard let current else { return }
-        steps.append(.finish(current.descriptor, temporary: current.temporary, name: current.name,
-                             replace: current.replace))
-        self.current = nil
+    private func endCurrent() {
+        guard let currentStep else { return }
+        steps[currentStep].closes = true
+        self.currentStep = nil
+        advance()
     }
 
-    /// Runs the finish steps that reached the front (no I/O: close and link/rename).
-    private func advance() throws(HTTPError) {
-        while stepIndex < steps.count, case .finish(let descriptor, let temporary, let name, let replace) = steps[stepIndex] {
-            descriptor.close()
-            temporaries[temporary] = nil
-            try moveIntoPlace(temporary, name: name, replace: replace)
+    /// Closes the files at the front whose bytes are all written and whose part has ended. The last one is
+    /// kept open while the parser waits for its next pass: it is what select() watches to bring that pass.
+    private func advance() {
+        while stepIndex < steps.count, steps[stepIndex].closes, written == steps[stepIndex].bytes.count {
+            if stepIndex == steps.count - 1 && backlogStart < backlog.count { return }
+            steps[stepIndex].descriptor.close()
+            openDescriptors.remove(steps[stepIndex].descriptor)
             stepIndex += 1
+            written = 0
         }
         if stepIndex == steps.count {
             steps.removeAll(keepingCapacity: true)
             stepIndex = 0
+            written = 0
         }
     }
 
-    private func moveIntoPlace(_ temporary: String, name: String, replace: Bool) throws(HTTPError) {
-        if replace {
-            var info = stat()
-            let existed = lstat(directory + "/" + name, &info) == 0
-            guard rename(temporary, directory + "/" + name) == 0 else {
-                unlink(temporary)
-                throw HTTPError(.internalServerError, "rename into \(directory) failed")
+    /// Feeds the parser from the backlog until it has created `creationsPerCall` files; at the end of the
+    /// body, checks it closed properly.
+    private func parseBacklog() throws(HTTPError) {
+        guard var multipart = parser else { return }
+        var created = 0
+        while backlogStart < backlog.count && created < UploadSink.creationsPerCall {
+            let end = min(backlog.count, backlogStart + UploadSink.parseSlice)
+            let slice = backlog[backlogStart..<end]
+            backlogStart = end
+            pendingBytes -= slice.count
+            for event in try multipart.feed(slice) {
+                switch event {
+                case .partBegin(let part):
+                    // Fields without a file name are form values, not files; an empty one is a file input
+                    // left empty (a browser sends `filename=""` when no file was chosen).
+                    guard let raw = part.filename, !raw.isEmpty else { continue }
+                    let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
+                    try openTemporary(for: name)
+                    created += 1
+                case .data(let bytes):
+                    if let currentStep, !bytes.isEmpty { append(bytes, to: currentStep) }
+                case .partEnd:
+                    endCurrent()
+                case .end:
+                    break
+                }
             }
-            stored.append(StoredFile(name: name, replaced: existed))
-            return
         }
-        // A name that is taken gets a numbered variant: link() never overwrites.
-        for attempt in 0..<1000 {
-            let candidate = attempt == 0 ? name : UploadSink.numbered(name, attempt)
-            if link(temporary, directory + "/" + candidate) == 0 {
-                unlink(temporary)
-                stored.append(StoredFile(name: candidate, replaced: false))
+        parser = multipart
+        if backlogStart == backlog.count {
+            backlog = []
+            backlogStart = 0
+            if inputFinished { try multipart.finish() }
+        }
+        advance()
+    }
+
+    // MARK: Publishing
+
+    /// The body has ended and every byte is on disk: each temporary takes its name in the destination, and
+    /// is removed from the temporaries directory. If one cannot, those already published are withdrawn.
+    private func publishIfComplete() throws(HTTPError) {
+        guard inputFinished, !published, steps.isEmpty, backlogStart == backlog.count else { return }
+        var done: [StoredFile] = []
+        for temporary in temporaries {
+            do {
+                done.append(try publish(temporary))
+            } catch {
+                // PUT is a single file, so a replaced file is never among those withdrawn.
+                for file in done { unlink(directory + "/" + file.name) }
+                throw error
+            }
+        }
+        for temporary in temporaries { unlink(temporary.path) }
+        temporaries.removeAll()
+        stored = done
+        published = true
+    }
+
+    private func publish(_ temporary: Temporary) throws(HTTPError) -> StoredFile {
+        let target = directory + "/" + temporary.name
+        guard replaces else {
+            return StoredFile(name: try names.publish(temporary.path, as: temporary.name, in: directory), replaced: false)
+        }
+        // PUT means replace: rename() swaps the file in atomically; a reader sees the old or the new one whole.
+        var info = stat()
+        let existed = lstat(target, &info) == 0
+        guard rename(temporary.path, target) == 0 else {
+            throw UploadNames.failure(cselect_errno(), "cannot move the body into \(target)")
+        }
+        return StoredFile(name: temporary.name, replaced: existed)
+    }
+
+    /// A new temporary, O_EXCL so that nothing already there (whoever made it) is ever written through; it
+    /// becomes the current file. Its directory is made again if it was removed since start-up.
+    private func openTemporary(for name: String) throws(HTTPError) {
+        endCurrent()
+        var code: Int32 = 0
+        var remade = false
+        var attempts = 0
+        while attempts < UploadSink.creationAttempts {
+            attempts += 1
+            let path = temporaryDirectory + "/" + names.temporaryName()
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
+            if fd >= 0 {
+                let descriptor = Descriptor(fd)
+                descriptor.setNonBlocking()
+                temporaries.append(Temporary(path: path, name: name))
+                openDescriptors.insert(descriptor)
+                steps.append(Step(descriptor: descriptor))
+                currentStep = steps.count - 1
                 return
             }
-            if cselect_errno() != EEXIST { break }
+            code = cselect_errno()
+            if code == ENOENT && !remade {
+                remade = true
+                attempts -= 1
+                if mkdir(temporaryDirectory, 0o700) != 0 {
+                    let failed = cselect_errno()
+                    if failed != EEXIST {
+                        code = failed
+                        break
+                    }
+                }
+            } else if code != EEXIST {
+                break
+            }
         }
-        unlink(temporary)
-        throw HTTPError(.internalServerError, "cannot store \(name) in \(directory)")
-    }
-
-    private func openTemporary(for name: String, replace: Bool) throws(HTTPError) -> (descriptor: Descriptor, temporary: String, name: String, replace: Bool) {
-        UploadSink.counter += 1
-        let temporary = "\(directory)/.webserv-\(getpid())-\(UploadSink.counter).part"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else {
-            let code = cselect_errno()
-            throw HTTPError(code == ENOSPC ? .insufficientStorage : code == EACCES ? .forbidden : .internalServerError,
-                            "cannot create a file in \(directory)")
-        }
-        let descriptor = Descriptor(fd)
-        descriptor.setNonBlocking()
-        temporaries[temporary] = descriptor
-        return (descriptor, temporary, name, replace)
-    }
-
-    /// `photo.jpg` → `photo-1.jpg`; `README` → `README-1`.
-    static func numbered(_ name: String, _ n: Int) -> String {
-        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
-            return "\(name[..<dot])-\(n)\(name[dot...])"
-        }
-        return "\(name)-\(n)"
+        throw UploadNames.failure(code, "cannot create a file in \(temporaryDirectory)")
     }
 }
