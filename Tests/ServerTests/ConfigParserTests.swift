@@ -5,12 +5,12 @@ import Testing
 /// The config file the tests pretend to read: relative paths resolve against /etc/webserv.
 private let configPath = "/etc/webserv/test.conf"
 
-private func parse(_ text: String, searchPath: [String] = []) throws(ConfigError) -> Config {
+func parse(_ text: String, searchPath: [String] = []) throws(ConfigError) -> Config {
     try ConfigParser.parse(bytes: Array(text.utf8), sourcePath: configPath, searchPath: searchPath)
 }
 
 /// The `file:line: message` the text is refused with, or nil when it parses.
-private func refusal(_ text: String) -> String? {
+func refusal(_ text: String) -> String? {
     do {
         _ = try parse(text)
         return nil

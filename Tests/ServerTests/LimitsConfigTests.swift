@@ -3,19 +3,6 @@ import Testing
 
 /// The top-level limits: clients per address, CGI processes and their line.
 @Suite struct LimitsConfigTests {
-    private func parse(_ text: String) throws(ConfigError) -> Config {
-        try ConfigParser.parse(bytes: Array(text.utf8), sourcePath: "/etc/webserv/test.conf", searchPath: [])
-    }
-
-    private func refusal(_ text: String) -> String? {
-        do {
-            _ = try parse(text)
-            return nil
-        } catch {
-            return error.description
-        }
-    }
-
     @Test func limitsAreOffOrSizedToTheMachineByDefault() throws {
         let config = try parse("server { }")
         #expect(config.limitConnPerClient == nil)
