@@ -29,7 +29,8 @@ public final class Server {
         tzset()
         let errorLog = try LogSink.open(config.errorLog)
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
-        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog)
+        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog,
+                                ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes())
         descriptorLimit = Int(cselect_raise_fd_limit())
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
@@ -43,6 +44,9 @@ public final class Server {
             throw error
         }
     }
+
+    /// Bytes of the I/O buffer pool, for the start-up message.
+    public var ioBufferMemory: Int { context.pool.byteCount }
 
     /// Where the server listens, for the start-up message.
     public var listenURLs: [String] { listeners.map { "http://\($0.endpoint)" } }

@@ -13,6 +13,8 @@ public struct Config: Sendable {
     public var errorLog: LogTarget
     /// `shutdown_timeout T;` at top level: how long requests in flight may take to finish after SIGTERM.
     public var shutdownTimeout: Duration = .seconds(10)
+    /// `io_buffer_memory SIZE;` at top level: the I/O buffer pool; nil = derived from the memory limits.
+    public var ioBufferMemory: Int?
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

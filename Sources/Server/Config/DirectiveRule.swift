@@ -22,6 +22,7 @@ struct DirectiveRule {
         "access_log": DirectiveRule(contexts: [.main], arguments: 1...1),
         "error_log": DirectiveRule(contexts: [.main], arguments: 1...1),
         "shutdown_timeout": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "io_buffer_memory": DirectiveRule(contexts: [.main], arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),

@@ -25,13 +25,16 @@ final class UploadSink {
 
     /// One step of the upload, done in order: bytes to write, or a finished file to move into place.
     private enum Step {
-        case write(Descriptor, [UInt8])
+        /// The next `count` bytes of `queue` go to this file.
+        case write(Descriptor, count: Int)
         case finish(Descriptor, temporary: String, name: String, replace: Bool)
     }
 
     let directory: String
     private var parser: MultipartParser?
     private var steps: [Step] = []
+    /// The bytes of the write steps, in order, in bulk blocks of the buffer pool.
+    var queue: SendQueue
     private var stepIndex = 0
     /// Bytes of the first pending write step already written.
     private var written = 0
@@ -45,9 +48,13 @@ final class UploadSink {
 
     private static var counter = 0
     static let highWater = 256 * 1024
+    /// The most bytes the multipart parser holds back from one input and releases with the next (a boundary
+    /// that may be starting): what one `take` can bring beyond its input.
+    static let heldBackBytes = 256
 
-    init(directory: String, kind: Kind) throws(HTTPError) {
+    init(directory: String, kind: Kind, pool: BufferPool) throws(HTTPError) {
         self.directory = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        queue = SendQueue(pool: pool)
         switch kind {
         case .put(let name):
             current = try openTemporary(for: name, replace: true)
@@ -61,7 +68,7 @@ final class UploadSink {
     /// Decoded body bytes.
     func take(_ bytes: [UInt8]) throws(HTTPError) {
         guard var multipart = parser else {
-            if let current, !bytes.isEmpty { enqueue(.write(current.descriptor, bytes), size: bytes.count) }
+            if let current, !bytes.isEmpty { enqueue(bytes[...], for: current.descriptor) }
             return
         }
         let events = try multipart.feed(bytes[...])
@@ -74,7 +81,7 @@ final class UploadSink {
                 let name = MultipartParser.safeFileName(raw, maxBytes: 200) ?? "upload"
                 current = try openTemporary(for: name, replace: false)
             case .data(let slice):
-                if let current, !slice.isEmpty { enqueue(.write(current.descriptor, Array(slice)), size: slice.count) }
+                if let current, !slice.isEmpty { enqueue(slice, for: current.descriptor) }
             case .partEnd:
                 finishCurrent()
             case .end:
@@ -109,13 +116,14 @@ final class UploadSink {
     /// One write() on the waiting descriptor (select() reported it writable). A refused write is, in
     /// practice, a full disk: 507.
     func writable() throws(HTTPError) {
-        guard stepIndex < steps.count, case .write(let descriptor, let bytes) = steps[stepIndex] else { return }
-        let count = bytes.withUnsafeBytes { descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+        guard stepIndex < steps.count, case .write(let descriptor, let stepCount) = steps[stepIndex] else { return }
+        let left = stepCount - written
+        let count = queue.withPending { descriptor.write(UnsafeRawBufferPointer(rebasing: $0.prefix(left))) }
         guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(directory)") }
+        queue.consume(count)
         written += count
         pendingBytes -= count
-        if written == bytes.count {
-            steps[stepIndex] = .write(descriptor, [])
+        if written == stepCount {
             stepIndex += 1
             written = 0
         }
@@ -131,13 +139,17 @@ final class UploadSink {
         temporaries.removeAll()
         steps.removeAll()
         stepIndex = 0
+        queue.discardAll()
     }
+
+    deinit { queue.discardAll() }
 
     // MARK: Steps
 
-    private func enqueue(_ step: Step, size: Int) {
-        steps.append(step)
-        pendingBytes += size
+    private func enqueue(_ bytes: ArraySlice<UInt8>, for descriptor: Descriptor) {
+        bytes.withUnsafeBytes { queue.append($0) }
+        steps.append(.write(descriptor, count: bytes.count))
+        pendingBytes += bytes.count
     }
 
     private func finishCurrent() {

@@ -3,16 +3,21 @@ import Glibc
 #endif
 
 /// A log destination written through the select loop like every other descriptor.
-/// Whole lines are queued and written from the queue, so lines never interleave halfway.
+/// Whole lines are queued and written from the queue, so lines never interleave halfway. The queue has a
+/// pool of its own, allocated at start-up: connections short of buffers never take a log line's room.
 final class LogSink {
     let descriptor: Descriptor?
-    private var queue = SendQueue()
+    private var queue: SendQueue
     private var dropped = 0
     /// A log nobody drains (a full pipe) must not grow without bound.
     static let queueLimit = 1 << 20
 
     /// nil descriptor: logging off.
-    init(descriptor: Descriptor?) { self.descriptor = descriptor }
+    init(descriptor: Descriptor?) {
+        self.descriptor = descriptor
+        // Pending bytes up to the limit, plus the sent start of the first block and the unused end of the last.
+        queue = SendQueue(pool: BufferPool(bytes: descriptor == nil ? 0 : LogSink.queueLimit + 2 * BufferPool.blockSize))
+    }
 
     static func open(_ target: LogTarget) throws -> LogSink {
         switch target {
@@ -63,6 +68,6 @@ final class LogSink {
     func flush() {
         guard let descriptor else { return }
         let written = queue.withPending { descriptor.write($0) }
-        if written > 0 { queue.consume(written) } else { queue.reset() }
+        if written > 0 { queue.consume(written) } else { queue.discardAll() }
     }
 }
