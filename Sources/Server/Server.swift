@@ -151,6 +151,11 @@ public final class Server {
                 // Nobody already connected suffers: the newcomer is told to come back (503, Retry-After).
                 connection.reject()
                 rejecting += 1
+            } else if context.pool.isExhausted {
+                // Past the memory budget: no buffer is left even for a small answer (the 503 goes out from a
+                // few heap bytes).
+                connection.reject()
+                rejecting += 1
             }
             connections.append(connection)
         }

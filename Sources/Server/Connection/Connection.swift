@@ -93,8 +93,9 @@ final class Connection {
     private static let outboundHighWater = 256 * 1024
     /// Refill a streamed file body below this.
     private static let streamLowWater = 64 * 1024
-    /// Room a request needs in the send queue before it is answered: any head we write, and a small body.
-    private static let responseRoom = 4096
+    /// Room a request needs in the send queue before it is answered: most heads, and a small body (more
+    /// spills into further blocks).
+    private static let responseRoom = 2048
     /// A file read is worth a select() pass only with this much room in its block.
     private static let minimumFileRead = 4096
     /// Room reserved for decoded body bytes before they are taken from the input.
@@ -139,17 +140,6 @@ final class Connection {
     }
 
     private static let rejectionTime = Duration.seconds(5)
-
-    /// Not even the reserve of the buffer pool has a block for a small answer: the newcomer is told to come
-    /// back (503, Retry-After) from a few heap bytes, and the connection closes.
-    private func refuseForLackOfMemory(_ head: RequestHead) {
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
-        lingerOnClose = true
-        var response = context.responder.errorResponse(.serviceUnavailable, arrivingOn: local)
-        response.closesConnection = true
-        start(PendingResponse(response: response, keepAlive: false, isHead: head.method == .head,
-                              version: head.version))
-    }
     private(set) var isRejected = false
 
     /// Graceful shutdown: an idle connection closes now; one with a request under way finishes it (its
@@ -181,8 +171,10 @@ final class Connection {
             watchingRead = outbound.pending < Connection.outboundHighWater && !hasUnparsedInput
                 && headAwaitingBuffer == nil
         case .streaming(let stream, _):
-            // No room in the pool: the file waits, undeclared, until a block is given back.
-            if outbound.pending < Connection.streamLowWater && outbound.reserveBulk(Connection.minimumFileRead) {
+            // A small file is read into its head's block; a larger one into bulk blocks. No room in the pool:
+            // the file waits, undeclared, until a block is given back.
+            if outbound.pending < Connection.streamLowWater
+                && (stream.bytesLeft <= outbound.tailRoom || outbound.reserveBulk(Connection.minimumFileRead)) {
                 watchingFile = stream.file.descriptor.raw
             }
         case .spoolingBody(let reader, let spool, _):
@@ -267,7 +259,8 @@ final class Connection {
     }
 
     private func socketReadable() {
-        let count = socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<readLimit]))
+        guard let limit = readLimit else { return }
+        let count = socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<limit]))
         guard count > 0 else { return count == 0 ? endOfInput() : close() }
         switch state {
         case .readingHead:
@@ -284,13 +277,16 @@ final class Connection {
     }
 
     /// A body bound for a file is read only as far as the room reserved for it in the buffer pool, so what
-    /// waits in `inbound` meanwhile stays small.
-    private var readLimit: Int {
+    /// waits in `inbound` meanwhile stays small; nil when the room went back to the pool since select() (a
+    /// write earlier in this pass emptied the block) and cannot be had again: the bytes wait in the kernel.
+    private var readLimit: Int? {
         switch state {
         case .spoolingBody(_, let spool, _):
-            return max(1, min(context.scratch.count, spool.queue.tailRoom))
+            guard spool.queue.reserveBulk(Connection.minimumBodyRoom) else { return nil }
+            return min(context.scratch.count, spool.queue.tailRoom)
         case .receivingUpload(_, let sink, _):
-            return max(1, min(context.scratch.count, sink.queue.tailRoom - UploadSink.heldBackBytes))
+            guard sink.queue.reserveBulk(Connection.minimumBodyRoom) else { return nil }
+            return min(context.scratch.count, sink.queue.tailRoom - UploadSink.heldBackBytes)
         case .readingHead, .discardingBody, .streaming, .runningCGI, .closing, .closed:
             return context.scratch.count
         }
@@ -420,9 +416,8 @@ final class Connection {
                     head = parsed
                 }
                 // Answers queued behind an unread one count as bulk: a client that reads nothing must not
-                // take the reserve kept for newcomers.
+                // take the small blocks kept for newcomers.
                 guard outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty) else {
-                    if outbound.isEmpty { return refuseForLackOfMemory(head) }
                     headAwaitingBuffer = head
                     awaitingBuffer = true
                     return compactInbound()
@@ -857,9 +852,12 @@ struct FileStream {
     private var segmentRemaining: Int?
     /// The whole file, collected while it is small enough to cache.
     private(set) var collected: [UInt8]?
+    /// Body bytes not yet queued (prefixes and trailer included).
+    private(set) var bytesLeft: Int
 
     init(file: FileBody, collecting: Bool) {
         self.file = file
+        bytesLeft = file.length
         collected = collecting && file.isWholeFile && file.identity.size <= FileCache.maxFileSize ? [] : nil
         collected?.reserveCapacity(file.identity.size)
     }
@@ -875,10 +873,12 @@ struct FileStream {
             if segmentRemaining != nil { segment += 1 }
             guard segment < file.segments.count else {
                 if !file.trailer.isEmpty { outbound.append(file.trailer) }
+                bytesLeft -= file.trailer.count
                 return 0
             }
             let next = file.segments[segment]
             outbound.append(next.prefix)
+            bytesLeft -= next.prefix.count
             if next.offset != 0 { lseek(file.descriptor.raw, off_t(next.offset), SEEK_SET) }
             segmentRemaining = next.length
         }
@@ -886,6 +886,7 @@ struct FileStream {
 
     mutating func consumed(_ bytes: UnsafeRawBufferPointer) {
         segmentRemaining! -= bytes.count
+        bytesLeft -= bytes.count
         collected?.append(contentsOf: bytes)
     }
 }

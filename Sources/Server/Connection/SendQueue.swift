@@ -27,39 +27,38 @@ struct SendQueue {
 
     /// Free bytes after the last pending byte, in the last block (0 when the queue ends with an array).
     var tailRoom: Int {
-        guard case .block(_, _, let end)? = pieces.last else { return 0 }
-        return BufferPool.blockSize - end
+        guard case .block(let block, _, let end)? = pieces.last else { return 0 }
+        return block.capacity - end
     }
 
     // MARK: Reserving room
 
-    /// Makes sure `minimum` bytes can be appended into the last block, taking a block (bulk or not) if needed.
+    /// Makes sure `minimum` bytes can be appended into the last block, taking one if needed: a bulk block
+    /// for `bulk`, else a small one (or a bulk one when no small one is left).
     mutating func reserve(_ minimum: Int, bulk: Bool) -> Bool {
         if tailRoom >= minimum { return true }
-        guard let block = pool.take(bulk: bulk) else { return false }
+        guard let block = bulk ? pool.take(bulk: true) : pool.take(bulk: false) ?? pool.take(bulk: true) else {
+            return false
+        }
         pieces.append(.block(block, start: 0, end: 0))
         return true
     }
 
-    /// Makes sure `minimum` bytes of bulk room follow the pending bytes: the last block counted as bulk (a
-    /// head's block is promoted so file bytes share its send()), or a new bulk block.
+    /// Makes sure `minimum` bytes of room in a bulk block follow the pending bytes.
     mutating func reserveBulk(_ minimum: Int) -> Bool {
-        if tailRoom >= minimum, case .block(var block, let start, let end)? = pieces.last {
-            if block.isBulk { return true }
-            if pool.promoteToBulk(&block) {
-                pieces[pieces.count - 1] = .block(block, start: start, end: end)
-                return true
-            }
-            return false
+        if case .block(let block, _, let end)? = pieces.last, block.isBulk, block.capacity - end >= minimum {
+            return true
         }
-        return reserve(minimum, bulk: true)
+        guard let block = pool.take(bulk: true) else { return false }
+        pieces.append(.block(block, start: 0, end: 0))
+        return true
     }
 
     /// Lends the room of the last block (at most `maximum` bytes) to `fill`, which returns how many bytes
     /// it wrote there (a read() count); those become pending. Returns that count.
     mutating func fill(maximum: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
         guard case .block(let block, let start, let end)? = pieces.last else { return 0 }
-        let room = min(maximum, BufferPool.blockSize - end)
+        let room = min(maximum, block.capacity - end)
         guard room > 0 else { return 0 }
         let count = fill(UnsafeMutableRawBufferPointer(rebasing: pool.bytes(of: block)[end..<(end + room)]))
         if count > 0 {
@@ -75,14 +74,14 @@ struct SendQueue {
     mutating func append(_ raw: UnsafeRawBufferPointer) {
         var rest = raw
         while !rest.isEmpty {
-            if case .block(let block, let start, let end)? = pieces.last, end < BufferPool.blockSize {
-                let count = min(rest.count, BufferPool.blockSize - end)
+            if case .block(let block, let start, let end)? = pieces.last, end < block.capacity {
+                let count = min(rest.count, block.capacity - end)
                 UnsafeMutableRawBufferPointer(rebasing: pool.bytes(of: block)[end..<(end + count)])
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<count]))
                 pieces[pieces.count - 1] = .block(block, start: start, end: end + count)
                 record(count)
                 rest = UnsafeRawBufferPointer(rebasing: rest[count...])
-            } else if let block = pool.take(bulk: false) {
+            } else if let block = takeBlockToGrow() {
                 pieces.append(.block(block, start: 0, end: 0))
             } else {
                 appendToHeap(rest)
@@ -126,6 +125,13 @@ struct SendQueue {
     }
 
     mutating func appendLastChunk() { append(ChunkedEncoder.lastChunk) }
+
+    /// A block of the kind the queue ends with (a head after bulk bytes stays out of the reserve), else any.
+    private func takeBlockToGrow() -> BufferPool.Block? {
+        let bulk: Bool
+        if case .block(let block, _, _)? = pieces.last { bulk = block.isBulk } else { bulk = false }
+        return pool.take(bulk: bulk) ?? pool.take(bulk: !bulk)
+    }
 
     /// The pool is empty: a head still goes out, from a small array of its own.
     private mutating func appendToHeap(_ raw: UnsafeRawBufferPointer) {

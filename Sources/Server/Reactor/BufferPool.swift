@@ -2,72 +2,88 @@
 /// a block never allocates: when memory runs short a connection waits for a block, it never meets a failed
 /// allocation (which Swift answers by aborting the process).
 ///
-/// Bulk streaming (file bodies, CGI output, upload and spool bytes) may hold at most three quarters of the
-/// blocks; the rest stays for request heads and small responses, so a crowd of slow readers cannot starve
-/// a newcomer asking for a small page.
+/// Three quarters of the pool are bulk blocks for streaming (file bodies, CGI output, upload and spool
+/// bytes), 64 KiB each so one read() or send() per select() pass moves a whole block. The last quarter is
+/// small blocks for response heads and small bodies: a crowd of slow readers holding every bulk block still
+/// leaves a newcomer asking for a small page its answer.
 final class BufferPool {
-    /// A lent block: where it lies in the pool, and whether it counts against the bulk budget.
+    /// A lent block: which region it comes from, and where it lies there.
     struct Block {
-        fileprivate(set) var index: Int32
-        fileprivate(set) var isBulk: Bool
+        fileprivate let index: Int32
+        let isBulk: Bool
+
+        var capacity: Int { isBulk ? BufferPool.bulkBlockSize : BufferPool.smallBlockSize }
     }
 
-    /// 64 KiB: one read() or send() per select() pass moves a whole block, as the file streaming always has.
-    static let blockSize = 64 * 1024
-    /// The smallest pool that still has a bulk part and a reserve: four blocks.
-    static let minimumBytes = 4 * blockSize
+    static let bulkBlockSize = 64 * 1024
+    static let smallBlockSize = 4 * 1024
+    /// The smallest pool worth having: three bulk blocks and sixteen small ones.
+    static let minimumBytes = 256 * 1024
 
-    let blockCount: Int
-    let bulkLimit: Int
+    let bulkCount: Int
+    let smallCount: Int
     private let memory: UnsafeMutableRawPointer
-    /// Indices of the free blocks, used as a stack: the block given back last is lent first, so the pages
-    /// touched stay few (resident memory follows the peak in use, not the pool's size).
-    private let free: UnsafeMutablePointer<Int32>
-    private(set) var freeCount: Int
-    private(set) var bulkInUse = 0
+    /// Indices of the free blocks of each region, used as stacks: the block given back last is lent first,
+    /// so the pages touched stay few (resident memory follows the peak in use, not the pool's size).
+    private let bulkFree: UnsafeMutablePointer<Int32>
+    private let smallFree: UnsafeMutablePointer<Int32>
+    private(set) var bulkFreeCount: Int
+    private(set) var smallFreeCount: Int
 
     init(bytes: Int) {
-        blockCount = max(4, bytes / BufferPool.blockSize)
-        bulkLimit = blockCount * 3 / 4
-        memory = UnsafeMutableRawPointer.allocate(byteCount: blockCount * BufferPool.blockSize, alignment: 4096)
-        free = UnsafeMutablePointer<Int32>.allocate(capacity: blockCount)
-        for slot in 0..<blockCount { free[slot] = Int32(blockCount - 1 - slot) }
-        freeCount = blockCount
+        bulkCount = max(1, bytes * 3 / 4 / BufferPool.bulkBlockSize)
+        smallCount = max(1, (bytes - bulkCount * BufferPool.bulkBlockSize) / BufferPool.smallBlockSize)
+        memory = UnsafeMutableRawPointer.allocate(byteCount: BufferPool.regionOffset(bulkCount) + smallCount * BufferPool.smallBlockSize,
+                                                  alignment: 4096)
+        bulkFree = UnsafeMutablePointer<Int32>.allocate(capacity: bulkCount)
+        smallFree = UnsafeMutablePointer<Int32>.allocate(capacity: smallCount)
+        for slot in 0..<bulkCount { bulkFree[slot] = Int32(bulkCount - 1 - slot) }
+        for slot in 0..<smallCount { smallFree[slot] = Int32(smallCount - 1 - slot) }
+        bulkFreeCount = bulkCount
+        smallFreeCount = smallCount
     }
 
     deinit {
         memory.deallocate()
-        free.deallocate()
+        bulkFree.deallocate()
+        smallFree.deallocate()
     }
 
-    var byteCount: Int { blockCount * BufferPool.blockSize }
+    private static func regionOffset(_ bulkCount: Int) -> Int { bulkCount * bulkBlockSize }
 
-    /// A free block, or nil: none left, or (for bulk) the bulk budget is spent.
+    var byteCount: Int { bulkCount * BufferPool.bulkBlockSize + smallCount * BufferPool.smallBlockSize }
+
+    /// Not one small block left: a newcomer could not even be told its answer.
+    var isExhausted: Bool { smallFreeCount == 0 }
+
+    /// A free block of the region asked for, or nil.
     func take(bulk: Bool) -> Block? {
-        guard freeCount > 0, !bulk || bulkInUse < bulkLimit else { return nil }
-        freeCount -= 1
-        if bulk { bulkInUse += 1 }
-        return Block(index: free[freeCount], isBulk: bulk)
-    }
-
-    /// Counts a block taken for a head against the bulk budget, so file bytes can follow the head in it.
-    func promoteToBulk(_ block: inout Block) -> Bool {
-        if block.isBulk { return true }
-        guard bulkInUse < bulkLimit else { return false }
-        bulkInUse += 1
-        block.isBulk = true
-        return true
+        if bulk {
+            guard bulkFreeCount > 0 else { return nil }
+            bulkFreeCount -= 1
+            return Block(index: bulkFree[bulkFreeCount], isBulk: true)
+        }
+        guard smallFreeCount > 0 else { return nil }
+        smallFreeCount -= 1
+        return Block(index: smallFree[smallFreeCount], isBulk: false)
     }
 
     func giveBack(_ block: Block) {
-        precondition(freeCount < blockCount, "a block was given back twice")
-        if block.isBulk { bulkInUse -= 1 }
-        free[freeCount] = block.index
-        freeCount += 1
+        if block.isBulk {
+            precondition(bulkFreeCount < bulkCount, "a block was given back twice")
+            bulkFree[bulkFreeCount] = block.index
+            bulkFreeCount += 1
+        } else {
+            precondition(smallFreeCount < smallCount, "a block was given back twice")
+            smallFree[smallFreeCount] = block.index
+            smallFreeCount += 1
+        }
     }
 
     func bytes(of block: Block) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: memory + Int(block.index) * BufferPool.blockSize,
-                                      count: BufferPool.blockSize)
+        let offset = block.isBulk
+            ? Int(block.index) * BufferPool.bulkBlockSize
+            : BufferPool.regionOffset(bulkCount) + Int(block.index) * BufferPool.smallBlockSize
+        return UnsafeMutableRawBufferPointer(start: memory + offset, count: block.capacity)
     }
 }

@@ -15,8 +15,9 @@ final class LogSink {
     /// nil descriptor: logging off.
     init(descriptor: Descriptor?) {
         self.descriptor = descriptor
-        // Pending bytes up to the limit, plus the sent start of the first block and the unused end of the last.
-        queue = SendQueue(pool: BufferPool(bytes: descriptor == nil ? 0 : LogSink.queueLimit + 2 * BufferPool.blockSize))
+        // Pending bytes up to the limit in bulk blocks, with room for the sent start of the first and the unused
+        // end of each (a line starts a new block when it does not fit the last).
+        queue = SendQueue(pool: BufferPool(bytes: descriptor == nil ? 0 : 2 * LogSink.queueLimit))
     }
 
     static func open(_ target: LogTarget) throws -> LogSink {
@@ -60,6 +61,8 @@ final class LogSink {
             queue.append("webserv: \(dropped) log lines dropped (log not draining)\n")
             dropped = 0
         }
+        // Lines go to bulk blocks: one write() takes many of them.
+        _ = queue.reserveBulk(min(text.count + 1, BufferPool.bulkBlockSize))
         queue.append(text)
         queue.append(byte: UInt8(ascii: "\n"))
     }
