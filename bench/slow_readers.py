@@ -19,10 +19,14 @@ import time
 
 
 def status_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+    """A /proc/PID/status figure in KB; 0 once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
@@ -75,13 +79,19 @@ def main():
     request = (f"GET {args.path} HTTP/1.1\r\nHost: slow\r\n\r\n" * args.pipelined).encode()
     held = []
     for _ in range(args.clients):
-        s = socket.create_connection(("127.0.0.1", args.port))
+        try:
+            s = socket.create_connection(("127.0.0.1", args.port))
+        except OSError:
+            break                                # the server is gone
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # a reader that takes almost nothing
         s.sendall(request)
         held.append(s)
     body = b"x" * args.put_bytes
-    for i in range(args.puts):
-        s = socket.create_connection(("127.0.0.1", args.port))
+    for i in range(args.puts if alive(args.pid) else 0):
+        try:
+            s = socket.create_connection(("127.0.0.1", args.port))
+        except OSError:
+            break
         s.setblocking(False)
         head = f"PUT {args.put_path}{i} HTTP/1.1\r\nHost: slow\r\nContent-Length: {1 << 30}\r\n\r\n".encode()
         data = head + body

@@ -69,7 +69,8 @@ final class Connection {
     private(set) var deadline: ContinuousClock.Instant
 
     /// A parsed request waiting for a block of the buffer pool to answer it (no interest declared meanwhile).
-    private var headAwaitingBuffer: RequestHead?
+    /// Boxed: ten thousand idle connections must not each carry room for a head they do not have.
+    private var headAwaitingBuffer: Box<RequestHead>?
     /// Input could not be taken for lack of a block: tried again on every pass until one is given back.
     private var awaitingBuffer = false
 
@@ -399,7 +400,7 @@ final class Connection {
             case .readingHead(var parser):
                 let head: RequestHead
                 if let waiting = headAwaitingBuffer {
-                    head = waiting
+                    head = waiting.value
                 } else {
                     guard inboundStart < inbound.count else { return compactInbound() }
                     let parsed: RequestHead?
@@ -418,7 +419,7 @@ final class Connection {
                 // Answers queued behind an unread one count as bulk: a client that reads nothing must not
                 // take the small blocks kept for newcomers.
                 guard outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty) else {
-                    headAwaitingBuffer = head
+                    headAwaitingBuffer = Box(head)
                     awaitingBuffer = true
                     return compactInbound()
                 }
