@@ -40,7 +40,7 @@ struct SendQueue {
         guard let block = bulk ? pool.take(bulk: true) : pool.take(bulk: false) ?? pool.take(bulk: true) else {
             return false
         }
-        pieces.append(.block(block, start: 0, end: 0))
+        appendPiece(.block(block, start: 0, end: 0))
         return true
     }
 
@@ -50,7 +50,7 @@ struct SendQueue {
             return true
         }
         guard let block = pool.take(bulk: true) else { return false }
-        pieces.append(.block(block, start: 0, end: 0))
+        appendPiece(.block(block, start: 0, end: 0))
         return true
     }
 
@@ -82,7 +82,7 @@ struct SendQueue {
                 record(count)
                 rest = UnsafeRawBufferPointer(rebasing: rest[count...])
             } else if let block = takeBlockToGrow() {
-                pieces.append(.block(block, start: 0, end: 0))
+                appendPiece(.block(block, start: 0, end: 0))
             } else {
                 appendToHeap(rest)
                 return
@@ -105,7 +105,7 @@ struct SendQueue {
         if body.count <= tailRoom {
             append(body)
         } else if !body.isEmpty {
-            pieces.append(.bytes(body, start: 0))
+            appendPiece(.bytes(body, start: 0))
             record(body.count)
         }
     }
@@ -140,9 +140,19 @@ struct SendQueue {
             array.append(contentsOf: raw)
             pieces[pieces.count - 1] = .bytes(array, start: start)
         } else {
-            pieces.append(.bytes(Array(raw), start: 0))
+            appendPiece(.bytes(Array(raw), start: 0))
         }
         record(raw.count)
+    }
+
+    /// Adds a piece at the back. A block reserved and left empty is given back first: only the last piece may
+    /// be empty, so a send() always has bytes to send.
+    private mutating func appendPiece(_ piece: Piece) {
+        if case .block(let block, let start, let end)? = pieces.last, start == end {
+            pool.giveBack(block)
+            pieces.removeLast()
+        }
+        pieces.append(piece)
     }
 
     private mutating func record(_ count: Int) {
