@@ -37,7 +37,8 @@ public final class Server {
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
         cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
         context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog,
-                                cgiMaxProcesses: cgiMaxProcesses, cgiQueueTimeout: config.cgiQueueTimeout)
+                                cgiMaxProcesses: cgiMaxProcesses, cgiQueueTimeout: config.cgiQueueTimeout,
+                                ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes())
         descriptorLimit = Int(cselect_raise_fd_limit())
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
@@ -58,6 +59,9 @@ public final class Server {
     static func defaultCGIProcesses() -> Int {
         max(8, 4 * max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
+
+    /// Bytes of the I/O buffer pool, for the start-up message.
+    public var ioBufferMemory: Int { context.pool.byteCount }
 
     /// Where the server listens, for the start-up message.
     public var listenURLs: [String] { listeners.map { "http://\($0.endpoint)" } }
@@ -181,6 +185,12 @@ public final class Server {
                                         context: context)
             connections.append(connection)
             if let limit = connectionsPerClient, perClient[client.peer.host, default: 0] >= limit {
+                connection.reject()
+                continue
+            }
+            if context.pool.isExhausted {
+                // Past the memory budget: no buffer is left even for a small answer (the 503 goes out from a
+                // few heap bytes).
                 connection.reject()
                 continue
             }

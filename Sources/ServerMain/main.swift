@@ -36,5 +36,6 @@ for url in server.listenURLs {
 }
 print("webserv: descriptor limit \(server.descriptorLimit) (soft limit raised to the hard limit), "
       + "up to \(server.maxConnections) connections, \(server.cgiMaxProcesses) CGI processes")
+print("webserv: \(server.ioBufferMemory >> 10) KiB of I/O buffers")
 fflush(stdout)
 exit(server.run())

@@ -106,6 +106,9 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         ("max_connections 0;\nserver { }", 1, #"invalid number "0" in "max_connections" directive"#),
         ("shutdown_timeout 1x;\nserver { }", 1, #"invalid time "1x""#),
         ("server { shutdown_timeout 1s; }", 1, #""shutdown_timeout" directive is not allowed here"#),
+        ("io_buffer_memory 255k;\nserver { }", 1, #"invalid size "255k" in "io_buffer_memory" directive (at least 256k)"#),
+        ("io_buffer_memory lots;\nserver { }", 1, #"invalid size "lots" in "io_buffer_memory" directive (at least 256k)"#),
+        ("server { io_buffer_memory 1m; }", 1, #""io_buffer_memory" directive is not allowed here"#),
         ("server { server_name www.*.com; }", 1, #"invalid server name or wildcard "www.*.com""#),
         ("server { server_name *; }", 1, #"invalid server name or wildcard "*""#),
         ("server { server_name ~^www; }", 1, #"invalid server name or wildcard "~^www""#),
@@ -404,6 +407,8 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(config.errorLog == .file("/etc/log/error.log"))
         #expect(config.shutdownTimeout == .seconds(3))
         #expect(try parse("server { }").shutdownTimeout == .seconds(10))
+        #expect(try parse("io_buffer_memory 64m;\nserver { }").ioBufferMemory == 64 << 20)
+        #expect(try parse("server { }").ioBufferMemory == nil)
         #expect(config.sourcePath == configPath)
     }
 }

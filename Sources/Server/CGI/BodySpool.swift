@@ -2,13 +2,19 @@
 /// CONTENT_LENGTH before it starts (php-cgi ignores a body without it); memory stays flat whatever the size.
 final class BodySpool {
     let file: Descriptor
-    private(set) var queue = SendQueue()
+    /// Decoded bytes not yet written, in bulk blocks of the buffer pool.
+    var queue: SendQueue
     /// Payload bytes taken so far.
     private(set) var length = 0
 
     static let highWater = 256 * 1024
 
-    init(file: Descriptor) { self.file = file }
+    init(file: Descriptor, pool: BufferPool) {
+        self.file = file
+        queue = SendQueue(pool: pool)
+    }
+
+    deinit { queue.discardAll() }
 
     func append(_ bytes: [UInt8]) {
         queue.append(bytes)

@@ -53,6 +53,12 @@ final class CGIProcess {
 
     /// Past this much unsent response, the script's output is not read.
     static let outputHighWater = 64 * 1024
+    /// Room in the send queue before the script's output is read: for the body, a read worth a pass; before
+    /// the head, most heads whole (a larger one spills into further blocks).
+    static let minimumRead = 4096
+    static let headRoom = 16 * 1024
+    /// What chunked framing adds around a read: the size in hex and two CRLFs.
+    static let chunkFraming = 24
 
     init(_ spawned: SpawnedProcess, scriptName: String, keepAlive: Bool, isHead: Bool, version: HTTPVersion,
          deadline: ContinuousClock.Instant) {
@@ -77,15 +83,16 @@ final class CGIProcess {
         return !keepAlive
     }
 
-    func declareInterest(read: inout FDSet, outboundPending: Int) {
-        // Backpressure: a slow client stops us reading the script, which then blocks on its full pipe.
-        watchingStdout = stdout != nil && outboundPending < CGIProcess.outputHighWater
+    /// `outputRoom`: the send queue has room reserved for what one read brings.
+    func declareInterest(read: inout FDSet, outputRoom: Bool) {
+        watchingStdout = stdout != nil && outputRoom
         watchingStderr = stderr != nil
         if watchingStdout { read.insert(stdout!.raw) }
         if watchingStderr { read.insert(stderr!.raw) }
     }
 
-    func handleEvents(readable: FDSet, scratch: UnsafeMutableRawBufferPointer,
+    /// `outputLimit`: the most stdout bytes one read may bring (the room reserved for them).
+    func handleEvents(readable: FDSet, scratch: UnsafeMutableRawBufferPointer, outputLimit: Int,
                       dateLine: [UInt8], log: LogSink, now: ContinuousClock.Instant,
                       into outbound: inout SendQueue) -> Outcome {
         if awaitingExit { return pollExit(now: now, into: &outbound) }
@@ -100,7 +107,7 @@ final class CGIProcess {
             }
         }
         guard watchingStdout, let fd = stdout, readable.contains(fd.raw) else { return .running }
-        let count = fd.read(into: scratch)
+        let count = fd.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[..<min(outputLimit, scratch.count)]))
         guard count > 0 else {
             fd.close()
             stdout = nil

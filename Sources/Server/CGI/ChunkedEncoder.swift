@@ -32,5 +32,5 @@ enum ChunkedEncoder {
     /// What ends each chunk's data.
     static let crlf: [UInt8] = [0x0D, 0x0A]
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

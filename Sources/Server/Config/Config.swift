@@ -19,6 +19,8 @@ public struct Config: Sendable {
     public var cgiMaxProcesses: Int?
     /// `cgi_queue_timeout T;` at top level: how long a request waits for a CGI slot before a 503.
     public var cgiQueueTimeout: Duration = .seconds(5)
+    /// `io_buffer_memory SIZE;` at top level: the I/O buffer pool; nil = derived from the memory limits.
+    public var ioBufferMemory: Int?
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

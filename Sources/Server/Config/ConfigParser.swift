@@ -86,6 +86,12 @@ public enum ConfigParser {
                     config.errorLog = logTarget(statement.value)
                 case "shutdown_timeout":
                     config.shutdownTimeout = try LocationSettings.duration(statement, source: source)
+                case "io_buffer_memory":
+                    guard let bytes = ConfigValues.size(statement.value), bytes >= BufferPool.minimumBytes else {
+                        throw source.error(statement.line, "invalid size \"\(statement.value)\" in \"io_buffer_memory\" "
+                                           + "directive (at least 256k)")
+                    }
+                    config.ioBufferMemory = bytes
                 default:
                     preconditionFailure("directive \(statement.name) admitted at top level but not handled")
                 }

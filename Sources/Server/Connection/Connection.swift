@@ -65,12 +65,18 @@ final class Connection {
     private var inbound: [UInt8] = []
     /// Bytes of `inbound` before this index are consumed.
     private var inboundStart = 0
-    private var outbound = SendQueue()
+    private var outbound: SendQueue
     private(set) var state: State = .readingHead(RequestParser())
     private var phase = Phase.header
     /// When the current phase began, and its deadline as configured.
     private var phaseStart: ContinuousClock.Instant
     private var phaseDeadline: ContinuousClock.Instant
+
+    /// A parsed request waiting for a block of the buffer pool to answer it (no interest declared meanwhile).
+    /// Boxed: ten thousand idle connections must not each carry room for a head they do not have.
+    private var headAwaitingBuffer: Box<RequestHead>?
+    /// Input could not be taken for lack of a block: tried again on every pass until one is given back.
+    private var awaitingBuffer = false
 
     /// Set when a request failed mid-way: input may still be on its way.
     private var lingerOnClose = false
@@ -92,6 +98,13 @@ final class Connection {
     private static let outboundHighWater = 256 * 1024
     /// Refill a streamed file body below this.
     private static let streamLowWater = 64 * 1024
+    /// Room a request needs in the send queue before it is answered: most heads, and a small body (more
+    /// spills into further blocks).
+    private static let responseRoom = 2048
+    /// A file read is worth a select() pass only with this much room in its block.
+    private static let minimumFileRead = 4096
+    /// Room reserved for decoded body bytes before they are taken from the input.
+    private static let minimumBodyRoom = 4096
     private static let lingerTime = Duration.seconds(2)
 
     init(socket: Descriptor, peer: Endpoint, local: Endpoint, context: ServerContext) {
@@ -99,6 +112,7 @@ final class Connection {
         self.peer = peer
         self.local = local
         self.context = context
+        outbound = SendQueue(pool: context.pool)
         timeouts = context.router.server(forHost: nil, localEndpoint: local).timeouts
         phaseStart = context.now
         phaseDeadline = context.now + timeouts.clientHeader
@@ -117,6 +131,8 @@ final class Connection {
 
     static let crowdedHeaderTime = Duration.seconds(3)
     static let crowdedKeepaliveTime = Duration.seconds(5)
+
+    deinit { outbound.discardAll() }
 
     /// A CGI awaits its child's exit status: the loop must come back soon even if no descriptor is ready.
     var needsPromptPoll: Bool {
@@ -163,31 +179,51 @@ final class Connection {
     func beginDraining() {
         draining = true
         if case .runningCGI(let process) = state, !process.headSent { process.keepAlive = false }
-        if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty { close() }
+        if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty, headAwaitingBuffer == nil {
+            close()
+        }
     }
 
     // MARK: Interest
 
     /// Adds this connection's descriptors to the sets according to its state.
     func declareInterest(read: inout FDSet, write: inout FDSet) {
+        // A block may have been given back since the last pass.
+        if awaitingBuffer {
+            awaitingBuffer = false
+            processInput()
+        }
         watchingRead = false
         watchingWrite = !outbound.isEmpty
         watchingFile = -1
         switch state {
         case .readingHead, .discardingBody:
-            // Unparsed pipelined input or a full send queue: let the kernel hold further bytes.
+            // Unparsed pipelined input, a full send queue or no buffer for the answer: let the kernel hold
+            // further bytes.
             watchingRead = outbound.pending < Connection.outboundHighWater && !hasUnparsedInput
+                && headAwaitingBuffer == nil
         case .streaming(let stream, _):
-            if outbound.pending < Connection.streamLowWater { watchingFile = stream.file.descriptor.raw }
+            // A small file is read into its head's block; a larger one into bulk blocks. No room in the pool:
+            // the file waits, undeclared, until a block is given back.
+            if outbound.pending < Connection.streamLowWater
+                && (stream.bytesLeft <= outbound.tailRoom || outbound.reserveBulk(Connection.minimumFileRead)) {
+                watchingFile = stream.file.descriptor.raw
+            }
         case .spoolingBody(let reader, let spool, _):
             watchingRead = !reader.isComplete && spool.queue.pending < BodySpool.highWater && !hasUnparsedInput
+                && spool.queue.reserveBulk(Connection.minimumBodyRoom)
             if !spool.queue.isEmpty { watchingFile = spool.file.raw }
         case .awaitingCGI:
             // Watched only to notice a client that leaves the line; pipelined input waits in the kernel.
             watchingRead = !hasUnparsedInput
         case .runningCGI(let process):
-            process.declareInterest(read: &read, outboundPending: outbound.pending)
+            // Backpressure: a slow client, or a pool with no room, stops us reading the script, which then
+            // blocks on its full pipe.
+            let room = outbound.pending < CGIProcess.outputHighWater
+                && outbound.reserveBulk(process.headSent ? CGIProcess.minimumRead : CGIProcess.headRoom)
+            process.declareInterest(read: &read, outputRoom: room)
         case .receivingUpload(let reader, let sink, _):
+            // Upload bytes wait in the sink's own buffer, bounded by its high-water mark (not in the pool).
             watchingRead = !reader.isComplete && sink.pendingBytes < UploadSink.highWater && !hasUnparsedInput
             if let file = sink.waitingDescriptor { watchingFile = file.raw }
         case .closing(let linger):
@@ -240,7 +276,9 @@ final class Connection {
             }
         }
         if case .runningCGI(let process) = state {
+            // The script's output is read only as far as the room reserved in the send queue.
             let outcome = process.handleEvents(readable: readable, scratch: context.scratch,
+                                               outputLimit: max(1, outbound.tailRoom - CGIProcess.chunkFraming),
                                                dateLine: context.dateLine, log: context.errorLog, now: context.now,
                                                into: &outbound)
             if let status = process.sentStatus, logEntry?.status == nil {
@@ -256,7 +294,8 @@ final class Connection {
     }
 
     private func socketReadable() {
-        let count = socket.recv(into: context.scratch)
+        guard let limit = readLimit else { return }
+        let count = socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<limit]))
         guard count > 0 else { return count == 0 ? endOfInput() : close() }
         switch state {
         case .readingHead:
@@ -270,6 +309,19 @@ final class Connection {
         }
         inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
         processInput()
+    }
+
+    /// A body bound for a file is read only as far as the room reserved for it in the buffer pool, so what
+    /// waits in `inbound` meanwhile stays small; nil when the room went back to the pool since select() (a
+    /// write earlier in this pass emptied the block) and cannot be had again: the bytes wait in the kernel.
+    private var readLimit: Int? {
+        switch state {
+        case .spoolingBody(_, let spool, _):
+            guard spool.queue.reserveBulk(Connection.minimumBodyRoom) else { return nil }
+            return min(context.scratch.count, spool.queue.tailRoom)
+        case .readingHead, .discardingBody, .streaming, .receivingUpload, .awaitingCGI, .runningCGI, .closing, .closed:
+            return context.scratch.count
+        }
     }
 
     /// The client half-closed. A request still incomplete is abandoned; an answer already decided is still
@@ -313,7 +365,7 @@ final class Connection {
             }
         case .readingHead:
             // A partial head stays in `inbound` until complete, so unread bytes mean a request has begun.
-            setPhase(inboundStart < inbound.count ? .header : .keepalive)
+            setPhase(inboundStart < inbound.count || headAwaitingBuffer != nil ? .header : .keepalive)
             if phase == .keepalive {
                 // Idle until the client speaks again, maybe for minutes: hold no buffers meanwhile
                 // (ten thousand idle clients would otherwise keep their last response's capacity).
@@ -332,25 +384,28 @@ final class Connection {
         }
     }
 
+    /// Reads the file straight into the room reserved in the send queue: the block it is sent from.
     private func fileReadable() {
         guard case .streaming(var stream, let keepAlive) = state else { return }
-        let want = min(stream.nextRead(into: &outbound), context.scratch.count)
-        let count = stream.file.descriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: context.scratch[..<want]))
+        let want = stream.nextRead(into: &outbound)
+        guard outbound.tailRoom > 0 else { return }   // a part's prefix took the room: read next pass
+        let count = outbound.fill(maximum: want) { room in
+            let count = stream.file.descriptor.read(into: room)
+            if count > 0 { stream.consumed(UnsafeRawBufferPointer(rebasing: room[..<count])) }
+            return count
+        }
         guard count > 0 else {
             // The file shrank under us: the promised length cannot be kept, so the connection must end.
-            stream.file.descriptor.close()
-            watchingFile = -1
+            releaseResources()
             return beginClosing(linger: false)
         }
-        let bytes = UnsafeRawBufferPointer(rebasing: context.scratch[..<count])
-        outbound.append(bytes)
-        stream.consumed(bytes)
         guard stream.nextRead(into: &outbound) == 0 else {
             state = .streaming(stream, keepAlive: keepAlive)
             return
         }
         stream.file.descriptor.close()
         watchingFile = -1
+        context.collectingBytes -= stream.collectingBytes
         if let complete = stream.collected { context.responder.fileWasRead(complete, from: stream.file) }
         finishResponse(keepAlive: keepAlive)
         processInput()
@@ -391,19 +446,35 @@ final class Connection {
         while outbound.pending < Connection.outboundHighWater {
             switch state {
             case .readingHead(var parser):
-                guard inboundStart < inbound.count else { return compactInbound() }
-                let head: RequestHead?
-                do {
-                    head = try parser.parse(inbound, from: inboundStart)
-                } catch {
-                    return fail(error)
+                let head: RequestHead
+                if let waiting = headAwaitingBuffer {
+                    head = waiting.value
+                } else {
+                    guard inboundStart < inbound.count else { return compactInbound() }
+                    let parsed: RequestHead?
+                    do {
+                        parsed = try parser.parse(inbound, from: inboundStart)
+                    } catch {
+                        return fail(error)
+                    }
+                    guard let parsed else {
+                        state = .readingHead(parser)
+                        return compactInbound()
+                    }
+                    inboundStart += parsed.headLength
+                    head = parsed
                 }
-                guard let head else {
-                    state = .readingHead(parser)
+                // Answers queued behind an unread one count as bulk: a client that reads nothing must not
+                // take the small blocks kept for newcomers.
+                guard outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty) else {
+                    headAwaitingBuffer = Box(head)
+                    awaitingBuffer = true
                     return compactInbound()
                 }
-                inboundStart += head.headLength
+                headAwaitingBuffer = nil
                 begin(head)
+                // An answer that waits for a body or a script holds no block meanwhile.
+                outbound.releaseStorage()
             case .discardingBody(var reader, let pending):
                 guard inboundStart < inbound.count else { return compactInbound() }
                 do { _ = try takeBody(&reader) } catch { return fail(error) }
@@ -415,8 +486,12 @@ final class Connection {
             case .spoolingBody(var reader, let spool, let pending):
                 guard inboundStart < inbound.count, !reader.isComplete,
                       spool.queue.pending < BodySpool.highWater else { return compactInbound() }
+                guard spool.queue.reserveBulk(Connection.minimumBodyRoom) else {
+                    awaitingBuffer = true
+                    return compactInbound()
+                }
                 let decoded: [UInt8]
-                do { decoded = try takeBody(&reader) } catch { return fail(error) }
+                do { decoded = try takeBody(&reader, maximum: spool.queue.tailRoom) } catch { return fail(error) }
                 spool.append(decoded)
                 state = .spoolingBody(reader, spool, then: pending)
                 if reader.isComplete && spool.queue.isEmpty { spoolComplete() }
@@ -440,9 +515,11 @@ final class Connection {
     }
 
     /// Decodes the buffered body bytes `reader` can take, consuming them from `inbound`.
-    private func takeBody(_ reader: inout BodyReader) throws(HTTPError) -> [UInt8] {
+    /// `maximum` bounds the input taken (decoded bytes are never more), to fit the room reserved for them.
+    private func takeBody(_ reader: inout BodyReader, maximum: Int = .max) throws(HTTPError) -> [UInt8] {
         var decoded: [UInt8] = []
-        inboundStart += try reader.read(inbound, inboundStart..<inbound.count, into: &decoded)
+        let end = inbound.count - inboundStart > maximum ? inboundStart + maximum : inbound.count
+        inboundStart += try reader.read(inbound, inboundStart..<end, into: &decoded)
         return decoded
     }
 
@@ -568,7 +645,7 @@ final class Connection {
             guard let file = context.makeTemporaryFile() else {
                 return fail(HTTPError(.internalServerError, "cannot create a temporary file for the request body"))
             }
-            state = .spoolingBody(BodyReader(framing: framing, limit: limit), BodySpool(file: file),
+            state = .spoolingBody(BodyReader(framing: framing, limit: limit), BodySpool(file: file, pool: context.pool),
                                   then: PendingCGI(request: request, script: script, keepAlive: keepAlive))
             setPhase(.body)
             processInput()
@@ -711,14 +788,16 @@ final class Connection {
         case .empty:
             finishResponse(keepAlive: pending.keepAlive)
         case .bytes(let bytes):
-            if !pending.isHead { outbound.append(bytes) }
+            if !pending.isHead { outbound.appendBody(bytes) }
             finishResponse(keepAlive: pending.keepAlive)
         case .file(let file):
             if pending.isHead {
                 file.descriptor.close()
                 finishResponse(keepAlive: pending.keepAlive)
             } else {
-                state = .streaming(FileStream(file: file), keepAlive: pending.keepAlive)
+                let stream = FileStream(file: file, collecting: context.collectingBytes < ServerContext.collectingLimit)
+                context.collectingBytes += stream.collectingBytes
+                state = .streaming(stream, keepAlive: pending.keepAlive)
             }
         }
     }
@@ -806,6 +885,7 @@ final class Connection {
         switch state {
         case .streaming(let stream, _):
             stream.file.descriptor.close()
+            context.collectingBytes -= stream.collectingBytes
         case .discardingBody(_, let pending):
             release(pending.response)
         case .spoolingBody(_, let spool, _):
@@ -831,6 +911,7 @@ final class Connection {
         socket.close()
         state = .closed
         watchingFile = -1
+        outbound.discardAll()
     }
 }
 
@@ -843,12 +924,18 @@ struct FileStream {
     private var segmentRemaining: Int?
     /// The whole file, collected while it is small enough to cache.
     private(set) var collected: [UInt8]?
+    /// Body bytes not yet queued (prefixes and trailer included).
+    private(set) var bytesLeft: Int
 
-    init(file: FileBody) {
+    init(file: FileBody, collecting: Bool) {
         self.file = file
-        collected = file.isWholeFile && file.identity.size <= FileCache.maxFileSize ? [] : nil
+        bytesLeft = file.length
+        collected = collecting && file.isWholeFile && file.identity.size <= FileCache.maxFileSize ? [] : nil
         collected?.reserveCapacity(file.identity.size)
     }
+
+    /// Heap bytes this stream collects for the file cache.
+    var collectingBytes: Int { collected == nil ? 0 : file.identity.size }
 
     /// Starts the next segment if needed (its prefix into `outbound`, the file positioned at its offset) and
     /// says how many file bytes to read now; 0 when the body is complete (the trailer then queued).
@@ -858,10 +945,12 @@ struct FileStream {
             if segmentRemaining != nil { segment += 1 }
             guard segment < file.segments.count else {
                 if !file.trailer.isEmpty { outbound.append(file.trailer) }
+                bytesLeft -= file.trailer.count
                 return 0
             }
             let next = file.segments[segment]
             outbound.append(next.prefix)
+            bytesLeft -= next.prefix.count
             if next.offset != 0 { lseek(file.descriptor.raw, off_t(next.offset), SEEK_SET) }
             segmentRemaining = next.length
         }
@@ -869,6 +958,7 @@ struct FileStream {
 
     mutating func consumed(_ bytes: UnsafeRawBufferPointer) {
         segmentRemaining! -= bytes.count
+        bytesLeft -= bytes.count
         collected?.append(contentsOf: bytes)
     }
 }

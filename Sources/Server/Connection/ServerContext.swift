@@ -4,11 +4,18 @@ import Glibc
 #endif
 
 /// What every connection of a server shares: routing and responses, logs, the clock reading of this
-/// loop pass, and one scratch buffer for reads (connections keep only the bytes they received).
+/// loop pass, the pool of I/O buffers, and one scratch buffer for reads (connections keep only the bytes
+/// they received).
 final class ServerContext {
     let responder: Responder
     let errorLog: LogSink
     let accessLog: LogSink
+    /// Every send queue's blocks: the memory for bytes in flight, allocated at start-up.
+    let pool: BufferPool
+    /// Bytes of small files being collected for the file cache while they stream, bounded by
+    /// `collectingLimit` so a crowd streaming different files cannot grow the heap without end.
+    var collectingBytes = 0
+    static let collectingLimit = 4 << 20
     /// The instant select() returned in this pass; deadlines are computed from it.
     private(set) var now: ContinuousClock.Instant
     /// `Date: …\r\n`, formatted once per second.
@@ -27,12 +34,13 @@ final class ServerContext {
     static let scratchSize = 64 * 1024
 
     init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
-         cgiQueueTimeout: Duration) {
+         cgiQueueTimeout: Duration, ioBufferMemory: Int) {
         self.responder = responder
         self.errorLog = errorLog
         self.accessLog = accessLog
         self.cgiMaxProcesses = cgiMaxProcesses
         self.cgiQueueTimeout = cgiQueueTimeout
+        pool = BufferPool(bytes: ioBufferMemory)
         self.now = ContinuousClock.now
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ServerContext.scratchSize, alignment: 16)
         tick()

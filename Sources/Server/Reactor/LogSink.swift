@@ -3,16 +3,22 @@ import Glibc
 #endif
 
 /// A log destination written through the select loop like every other descriptor.
-/// Whole lines are queued and written from the queue, so lines never interleave halfway.
+/// Whole lines are queued and written from the queue, so lines never interleave halfway. The queue has a
+/// pool of its own, allocated at start-up: connections short of buffers never take a log line's room.
 final class LogSink {
     let descriptor: Descriptor?
-    private var queue = SendQueue()
+    private var queue: SendQueue
     private var dropped = 0
     /// A log nobody drains (a full pipe) must not grow without bound.
     static let queueLimit = 1 << 20
 
     /// nil descriptor: logging off.
-    init(descriptor: Descriptor?) { self.descriptor = descriptor }
+    init(descriptor: Descriptor?) {
+        self.descriptor = descriptor
+        // Pending bytes up to the limit in bulk blocks, with room for the sent start of the first and the unused
+        // end of each (a line starts a new block when it does not fit the last).
+        queue = SendQueue(pool: BufferPool(bytes: descriptor == nil ? 0 : 2 * LogSink.queueLimit))
+    }
 
     static func open(_ target: LogTarget) throws -> LogSink {
         switch target {
@@ -65,6 +71,8 @@ final class LogSink {
             queue.append("webserv: \(dropped) log lines dropped (log not draining)\n")
             dropped = 0
         }
+        // Lines go to bulk blocks: one write() takes many of them.
+        _ = queue.reserveBulk(min(text.count + 1, BufferPool.bulkBlockSize))
         queue.append(text)
         queue.append(byte: UInt8(ascii: "\n"))
     }
@@ -73,6 +81,6 @@ final class LogSink {
     func flush() {
         guard let descriptor else { return }
         let written = queue.withPending { descriptor.write($0) }
-        if written > 0 { queue.consume(written) } else { queue.reset() }
+        if written > 0 { queue.consume(written) } else { queue.discardAll() }
     }
 }

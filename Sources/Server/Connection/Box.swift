@@ -1,0 +1,5 @@
+/// A value kept out of line, so an optional one costs its owner a pointer.
+final class Box<Value> {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
