@@ -223,8 +223,8 @@ final class Connection {
                 && outbound.reserveBulk(process.headSent ? CGIProcess.minimumRead : CGIProcess.headRoom)
             process.declareInterest(read: &read, outputRoom: room)
         case .receivingUpload(let reader, let sink, _):
-            // Upload bytes wait in the sink's own buffer, bounded by its high-water mark (not in the pool).
             watchingRead = !reader.isComplete && sink.pendingBytes < UploadSink.highWater && !hasUnparsedInput
+                && sink.queue.reserveBulk(Connection.minimumBodyRoom)
             if let file = sink.waitingDescriptor { watchingFile = file.raw }
         case .closing(let linger):
             watchingRead = linger && outbound.isEmpty
@@ -319,7 +319,10 @@ final class Connection {
         case .spoolingBody(_, let spool, _):
             guard spool.queue.reserveBulk(Connection.minimumBodyRoom) else { return nil }
             return min(context.scratch.count, spool.queue.tailRoom)
-        case .readingHead, .discardingBody, .streaming, .receivingUpload, .awaitingCGI, .runningCGI, .closing, .closed:
+        case .receivingUpload(_, let sink, _):
+            guard sink.queue.reserveBulk(Connection.minimumBodyRoom) else { return nil }
+            return min(context.scratch.count, sink.queue.tailRoom - UploadSink.heldBackBytes)
+        case .readingHead, .discardingBody, .streaming, .awaitingCGI, .runningCGI, .closing, .closed:
             return context.scratch.count
         }
     }
@@ -499,8 +502,13 @@ final class Connection {
             case .receivingUpload(var reader, let sink, let pending):
                 guard !reader.isComplete, inboundStart < inbound.count, sink.pendingBytes < UploadSink.highWater
                 else { return compactInbound() }
+                guard sink.queue.reserveBulk(Connection.minimumBodyRoom) else {
+                    awaitingBuffer = true
+                    return compactInbound()
+                }
                 do {
-                    try sink.take(try takeBody(&reader))
+                    // A multipart boundary held back from an earlier read may come out with these bytes.
+                    try sink.take(try takeBody(&reader, maximum: sink.queue.tailRoom - UploadSink.heldBackBytes))
                     state = .receivingUpload(reader, sink, then: pending)
                     if reader.isComplete { try sink.finishInput() }
                 } catch {
@@ -587,7 +595,7 @@ final class Connection {
         let sink: UploadSink
         do {
             sink = try UploadSink(directory: directory, temporaryDirectory: temporaries, kind: kind,
-                                  names: context.uploadNames)
+                                  names: context.uploadNames, pool: context.pool)
         } catch {
             return fail(error, version: request.head.version)
         }

@@ -23,11 +23,12 @@ final class UploadSink {
         let replaced: Bool
     }
 
-    /// One file's bytes on their way to disk, in order: written through select(), then the file is closed
-    /// once its part has ended (`closes`) and every byte is out.
+    /// One file on its way to disk: its next `queued` bytes are at the front of `queue` once the steps before
+    /// it are done; written through select(), then the file is closed once its part has ended (`closes`) and
+    /// every byte is out.
     private struct Step {
         let descriptor: Descriptor
-        var bytes: [UInt8] = []
+        var queued = 0
         var closes = false
     }
 
@@ -48,8 +49,8 @@ final class UploadSink {
     private var backlogStart = 0
     private var steps: [Step] = []
     private var stepIndex = 0
-    /// Bytes of the front step already written.
-    private var written = 0
+    /// Every file's bytes not yet written, in step order, in blocks of the I/O buffer pool.
+    var queue: SendQueue
     /// Bytes taken and not yet on disk (the connection stops reading past `highWater`).
     private(set) var pendingBytes = 0
     /// Every temporary file created, in order: published at the end, removed if the upload fails.
@@ -63,14 +64,19 @@ final class UploadSink {
     private var published = false
 
     static let highWater = 256 * 1024
+    /// The most bytes the multipart parser holds back from one input and releases with the next (a boundary
+    /// that may be starting): what one `take` can bring beyond its input.
+    static let heldBackBytes = 256
     /// Fresh names tried when one is taken (by a file nobody should have been able to name).
     private static let creationAttempts = 4
     /// Files created per call before the parser waits for the next pass, and the parser's bite.
     private static let creationsPerCall = 8
     private static let parseSlice = 2048
 
-    init(directory: String, temporaryDirectory: String, kind: Kind, names: UploadNames) throws(HTTPError) {
+    init(directory: String, temporaryDirectory: String, kind: Kind, names: UploadNames,
+         pool: BufferPool) throws(HTTPError) {
         self.directory = directory.hasSuffix("/") && directory.utf8.count > 1 ? String(directory.dropLast()) : directory
+        queue = SendQueue(pool: pool)
         self.temporaryDirectory = temporaryDirectory
         self.names = names
         switch kind {
@@ -85,6 +91,9 @@ final class UploadSink {
             parser = try MultipartParser(boundary: boundary)
         }
     }
+
+    /// Blocks still held (a request cut off before its bytes were written) go back to the pool.
+    deinit { queue.discardAll() }
 
     /// Decoded body bytes.
     func take(_ bytes: [UInt8]) throws(HTTPError) {
@@ -117,7 +126,7 @@ final class UploadSink {
     var waitingDescriptor: Descriptor? {
         guard stepIndex < steps.count else { return nil }
         let front = steps[stepIndex]
-        return written < front.bytes.count || backlogStart < backlog.count ? front.descriptor : nil
+        return front.queued > 0 || backlogStart < backlog.count ? front.descriptor : nil
     }
 
     /// Every file is published.
@@ -126,18 +135,14 @@ final class UploadSink {
     /// One write() on the front file (select() reported it writable), then more parsing if some waits. A
     /// refused write is, in practice, a full disk: 507.
     func writable() throws(HTTPError) {
-        if stepIndex < steps.count, written < steps[stepIndex].bytes.count {
-            let count = steps[stepIndex].bytes.withUnsafeBytes {
-                steps[stepIndex].descriptor.write(UnsafeRawBufferPointer(rebasing: $0[written...]))
-            }
+        if stepIndex < steps.count, steps[stepIndex].queued > 0 {
+            let left = steps[stepIndex].queued
+            let descriptor = steps[stepIndex].descriptor
+            let count = queue.withPending { descriptor.write(UnsafeRawBufferPointer(rebasing: $0.prefix(left))) }
             guard count > 0 else { throw HTTPError(.insufficientStorage, "cannot write upload to \(temporaryDirectory)") }
-            written += count
+            queue.consume(count)
+            steps[stepIndex].queued -= count
             pendingBytes -= count
-            if written == steps[stepIndex].bytes.count {
-                // Later bytes of this part go to a fresh buffer; a finished step holds nothing.
-                steps[stepIndex].bytes = []
-                written = 0
-            }
         }
         try parseBacklog()
         advance()
@@ -157,17 +162,15 @@ final class UploadSink {
         stepIndex = 0
         backlog = []
         backlogStart = 0
+        queue.discardAll()
     }
 
     // MARK: Steps
 
+    /// Queues bytes of the current file, which is always the last step: the queue stays in step order.
     private func append(_ bytes: ArraySlice<UInt8>, to step: Int) {
-        if step == stepIndex && written == steps[step].bytes.count {
-            // Everything queued so far is written: start over rather than grow.
-            steps[step].bytes.removeAll(keepingCapacity: true)
-            written = 0
-        }
-        steps[step].bytes.append(contentsOf: bytes)
+        bytes.withUnsafeBytes { queue.append($0) }
+        steps[step].queued += bytes.count
         pendingBytes += bytes.count
     }
 
@@ -181,17 +184,15 @@ final class UploadSink {
     /// Closes the files at the front whose bytes are all written and whose part has ended. The last one is
     /// kept open while the parser waits for its next pass: it is what select() watches to bring that pass.
     private func advance() {
-        while stepIndex < steps.count, steps[stepIndex].closes, written == steps[stepIndex].bytes.count {
+        while stepIndex < steps.count, steps[stepIndex].closes, steps[stepIndex].queued == 0 {
             if stepIndex == steps.count - 1 && backlogStart < backlog.count { return }
             steps[stepIndex].descriptor.close()
             openDescriptors.remove(steps[stepIndex].descriptor)
             stepIndex += 1
-            written = 0
         }
         if stepIndex == steps.count {
             steps.removeAll(keepingCapacity: true)
             stepIndex = 0
-            written = 0
         }
     }
 
