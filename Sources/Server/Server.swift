@@ -36,9 +36,12 @@ public final class Server {
         let errorLog = try LogSink.open(config.errorLog)
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
         cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
-        context = ServerContext(responder: Responder(router: router), errorLog: errorLog, accessLog: accessLog,
-                                cgiMaxProcesses: cgiMaxProcesses, cgiQueueTimeout: config.cgiQueueTimeout,
-                                ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes())
+        let secretKey = SecretKey.draw()
+        context = ServerContext(responder: Responder(router: router, secretKey: secretKey), errorLog: errorLog,
+                                accessLog: accessLog, cgiMaxProcesses: cgiMaxProcesses,
+                                cgiQueueTimeout: config.cgiQueueTimeout,
+                                ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes(),
+                                secretKey: secretKey)
         descriptorLimit = Int(cselect_raise_fd_limit())
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)

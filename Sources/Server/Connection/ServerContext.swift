@@ -22,8 +22,9 @@ final class ServerContext {
     private(set) var dateLine: [UInt8] = []
     private var dateSecond = -1
     let scratch: UnsafeMutableRawBufferPointer
-    /// Drawn at start-up: keys the hashes of caches an attacker must not aim at, and names temporaries.
-    let secretKey = SecretKey.draw()
+    /// Drawn once at start-up: keys the hashes of caches an attacker must not aim at (the responder's
+    /// credential cache has the same key), and names temporaries.
+    let secretKey: SecretKey
     private lazy var names = UnpredictableNames(key: secretKey)
     /// Names of uploaded files and their temporaries, with what is known of taken names.
     private(set) lazy var uploadNames = UploadNames { [unowned self] in self.unpredictableName() }
@@ -34,8 +35,9 @@ final class ServerContext {
     static let scratchSize = 64 * 1024
 
     init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
-         cgiQueueTimeout: Duration, ioBufferMemory: Int) {
+         cgiQueueTimeout: Duration, ioBufferMemory: Int, secretKey: SecretKey) {
         self.responder = responder
+        self.secretKey = secretKey
         self.errorLog = errorLog
         self.accessLog = accessLog
         self.cgiMaxProcesses = cgiMaxProcesses

@@ -29,13 +29,15 @@ final class Responder {
     private var fileCache = FileCache()
     private var listingCache = ListingCache()
     private var variantIndex = VariantIndex()
-    private var credentialCache = CredentialCache(key: SecretKey.draw())
+    private var credentialCache: CredentialCache
 
     /// `client_body_temp_path` directories set in the configuration: no request may reach into them.
     private let configuredTemporaries: [String]
 
-    init(router: Router) {
+    /// `secretKey` keys the credential cache (the server's one key, drawn at start-up).
+    init(router: Router, secretKey: SecretKey) {
         self.router = router
+        credentialCache = CredentialCache(key: secretKey)
         var configured: Set<String> = []
         for server in router.config.servers {
             for location in server.locations {
