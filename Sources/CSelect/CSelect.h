@@ -109,9 +109,6 @@ static inline int cselect_take_signal(void) {
 
 // ---- processes -----------------------------------------------------------------------------------
 
-extern char **environ;
-static inline char **cselect_environ(void) { return environ; }
-
 /// fork → dup2 stdin/stdout/stderr → close every other descriptor → chdir → execve → _exit(127).
 /// The child runs no Swift code: only async-signal-safe libc calls between fork and execve.
 /// Returns the child's pid, or -1 when fork failed.

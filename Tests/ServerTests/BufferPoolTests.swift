@@ -135,7 +135,7 @@ import Testing
         let bulk = queue.reserveBulk(1)
         #expect(!small && !bulk)
         queue.append("still sent")
-        Array("abc".utf8).withUnsafeBytes { queue.appendChunk($0) }
+        Array("abc".utf8).withUnsafeBytes { ChunkedEncoder.appendChunk($0, to: &queue) }
         #expect(String(decoding: Self.drain(&queue), as: UTF8.self) == "still sent3\r\nabc\r\n")
         hog.discardAll()
         #expect(pool.bulkFreeCount == pool.bulkCount && pool.smallFreeCount == pool.smallCount)

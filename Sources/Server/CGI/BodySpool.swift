@@ -21,6 +21,9 @@ final class BodySpool {
         length += bytes.count
     }
 
+    /// Back to the first byte, for the script that reads the file as its stdin.
+    func rewind() { file.seek(to: 0) }
+
     /// One write() of the queue (select() reported the file writable); false when the file refused bytes.
     func flush() -> Bool {
         queue.send(toPipe: file) > 0

@@ -37,10 +37,7 @@ final class CGIProcess {
     private var framing: Framing?
     private var errorLine: [UInt8] = []
     let scriptName: String
-    /// Cleared when the server starts shutting down before the head is written: it then says `close`.
-    var keepAlive: Bool
-    let isHead: Bool
-    let version: HTTPVersion
+    /// cgi_timeout: the child's whole run ends by then.
     let deadline: ContinuousClock.Instant
     /// The child was already waited for: its pid may belong to another process now, never signal it.
     private(set) var reaped = false
@@ -60,27 +57,21 @@ final class CGIProcess {
     /// What chunked framing adds around a read: the size in hex and two CRLFs.
     static let chunkFraming = 24
 
-    init(_ spawned: SpawnedProcess, scriptName: String, keepAlive: Bool, isHead: Bool, version: HTTPVersion,
-         deadline: ContinuousClock.Instant) {
+    init(_ spawned: SpawnedProcess, scriptName: String, deadline: ContinuousClock.Instant) {
         pid = spawned.pid
-        // A request without a body: the script reads end-of-input at once (RFC 3875 §4.2).
-        spawned.stdin?.close()
         stdout = spawned.stdout
         stderr = spawned.stderr
         self.scriptName = scriptName
-        self.keepAlive = keepAlive
-        self.isHead = isHead
-        self.version = version
         self.deadline = deadline
     }
 
     /// Whether the response head has gone to the client (afterwards errors can only cut the connection).
     var headSent: Bool { framing != nil }
 
-    /// The connection must close after this response (its end is the end of the connection).
-    var closesConnection: Bool {
+    /// The body ends with the connection (HTTP/1.0 without Content-Length): it cannot be kept open.
+    var endsWithConnection: Bool {
         if case .untilClose = framing { return true }
-        return !keepAlive
+        return false
     }
 
     /// `outputRoom`: the send queue has room reserved for what one read brings.
@@ -91,9 +82,10 @@ final class CGIProcess {
         if watchingStderr { read.insert(stderr!.raw) }
     }
 
-    /// `outputLimit`: the most stdout bytes one read may bring (the room reserved for them).
+    /// `outputLimit`: the most stdout bytes one read may bring (the room reserved for them); `terms`: what
+    /// the response must respect of the request the script answers.
     func handleEvents(readable: FDSet, scratch: UnsafeMutableRawBufferPointer, outputLimit: Int,
-                      dateLine: [UInt8], log: LogSink, now: ContinuousClock.Instant,
+                      terms: ResponseTerms, dateLine: [UInt8], log: LogSink, now: ContinuousClock.Instant,
                       into outbound: inout SendQueue) -> Outcome {
         if awaitingExit { return pollExit(now: now, into: &outbound) }
         if watchingStderr, let fd = stderr, readable.contains(fd.raw) {
@@ -113,12 +105,14 @@ final class CGIProcess {
             stdout = nil
             return endOfOutput(into: &outbound)
         }
-        return output(UnsafeRawBufferPointer(rebasing: scratch[..<count]), dateLine: dateLine, into: &outbound)
+        return output(UnsafeRawBufferPointer(rebasing: scratch[..<count]), terms: terms, dateLine: dateLine,
+                      into: &outbound)
     }
 
     // MARK: Output
 
-    private func output(_ bytes: UnsafeRawBufferPointer, dateLine: [UInt8], into outbound: inout SendQueue) -> Outcome {
+    private func output(_ bytes: UnsafeRawBufferPointer, terms: ResponseTerms, dateLine: [UInt8],
+                        into outbound: inout SendQueue) -> Outcome {
         guard framing != nil else {
             let parsed: (head: CGIResponseHead, bodyStart: Int)?
             do {
@@ -128,16 +122,17 @@ final class CGIProcess {
             }
             guard let (head, bodyStart) = parsed else { return .running }
             if case .localRedirect(let path) = head.kind { return .localRedirect(path) }
-            writeHead(head, dateLine: dateLine, into: &outbound)
+            writeHead(head, terms: terms, dateLine: dateLine, into: &outbound)
             return body(UnsafeRawBufferPointer(rebasing: bytes[bodyStart...]), into: &outbound)
         }
         return body(bytes, into: &outbound)
     }
 
-    private func writeHead(_ head: CGIResponseHead, dateLine: [UInt8], into outbound: inout SendQueue) {
+    private func writeHead(_ head: CGIResponseHead, terms: ResponseTerms, dateLine: [UInt8],
+                           into outbound: inout SendQueue) {
         var response = Response(status: head.status, contentType: head.contentType)
         response.headers = head.headers
-        let bodyless = isHead || head.status.code == 204 || head.status.code == 304
+        let bodyless = terms.isHead || head.status.code == 204 || head.status.code == 304
         var lengthKnown = true
         if bodyless {
             framing = .bodyless
@@ -147,7 +142,7 @@ final class CGIProcess {
         } else if let length = head.contentLength {
             framing = .length(remaining: length)
             response.contentLength = length
-        } else if version == .http10 {
+        } else if terms.version == .http10 {
             framing = .untilClose
         } else {
             framing = .chunked
@@ -155,7 +150,7 @@ final class CGIProcess {
         }
         if case .untilClose = framing { lengthKnown = false }
         if case .chunked = framing { lengthKnown = false }
-        ResponseWriter.writeHead(response, keepAlive: !closesConnection, requestVersion: version,
+        ResponseWriter.writeHead(response, keepAlive: terms.keepAlive && !endsWithConnection, requestVersion: terms.version,
                                  dateLine: dateLine, writesLength: lengthKnown, into: &outbound)
         sentStatus = head.status.code
         bodyStart = outbound.appended
@@ -174,7 +169,7 @@ final class CGIProcess {
             outbound.append(UnsafeRawBufferPointer(rebasing: bytes[..<take]))
             framing = .length(remaining: remaining - take)
         case .chunked:
-            outbound.appendChunk(bytes)
+            ChunkedEncoder.appendChunk(bytes, to: &outbound)
         case .untilClose:
             outbound.append(bytes)
         case .bodyless, nil:
@@ -213,7 +208,7 @@ final class CGIProcess {
             guard now - endedAt >= CGIProcess.exitWait else { return .running }
         }
         outputEndedAt = nil
-        outbound.appendLastChunk()
+        outbound.append(ChunkedEncoder.lastChunk)
         return .finished
     }
 
@@ -247,7 +242,4 @@ final class CGIProcess {
         stdout = nil
         stderr = nil
     }
-
-    /// stdout is at its end (the response is complete or failed).
-    var outputClosed: Bool { stdout == nil }
 }

@@ -3,12 +3,9 @@ import CSelect
 import Glibc
 #endif
 
-/// A started child and the parent's non-blocking ends of its stdin, stdout and stderr pipes (owned by the caller).
+/// A started child and the parent's non-blocking ends of its stdout and stderr pipes (owned by the caller).
 struct SpawnedProcess {
     let pid: pid_t
-    /// Write end of the child's stdin.
-    /// nil when the child reads a spooled body file instead of a pipe.
-    let stdin: Descriptor?
     /// Read end of the child's stdout.
     let stdout: Descriptor
     /// Read end of the child's stderr.
@@ -26,13 +23,12 @@ enum ProcessStatus: Equatable, Sendable {
 }
 
 /// Runs `interpreter script` with exactly `environment`, in `directory` (RFC 3875 §7.2: the script as first
-/// argument, its directory as working directory), its three standard streams on fresh pipes. The child
-/// closes every other descriptor before execve (CSelect), so no client socket or other pipe leaks into it.
-/// An execve failure shows as exit status 127 with no output.
-/// With `stdinFile`, the child reads that file (a spooled request body) instead of a pipe; the caller keeps
-/// ownership of it.
+/// argument, its directory as working directory), its stdout and stderr on fresh pipes. The child reads
+/// `stdin`, a file (a spooled request body, or /dev/null), so nothing is ever written to it from here; the
+/// caller keeps ownership of it. The child closes every other descriptor before execve (CSelect), so no
+/// client socket or other pipe leaks into it. An execve failure shows as exit status 127 with no output.
 func spawnProcess(interpreter: String, script: String, environment: [String],
-                  directory: String, stdinFile: Descriptor? = nil) throws(Errno) -> SpawnedProcess {
+                  directory: String, stdin: Descriptor) throws(Errno) -> SpawnedProcess {
     var opened: [Int32] = []
     func makePipe() throws(Errno) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
@@ -44,21 +40,15 @@ func spawnProcess(interpreter: String, script: String, environment: [String],
         opened += ends
         return (ends[0], ends[1])
     }
-    let input: (read: Int32, write: Int32)
-    if let stdinFile {
-        let copy = dup(stdinFile.raw)
-        guard copy >= 0 else { throw Errno("dup") }
-        opened.append(copy)
-        input = (copy, -1)
-    } else {
-        input = try makePipe()
-    }
+    let input = dup(stdin.raw)
+    guard input >= 0 else { throw Errno("dup") }
+    opened.append(input)
     let output = try makePipe()
     let errors = try makePipe()
 
     // The child dup2s its ends onto 0, 1 and 2 in that order; an end that is itself 0, 1 or 2 (the server was
     // started with a standard stream closed) could be overwritten before it is copied, so none may be.
-    var childEnds = [input.read, output.write, errors.write]
+    var childEnds = [input, output.write, errors.write]
     for i in childEnds.indices where childEnds[i] < 3 {
         var low: [Int32] = []
         var fd = childEnds[i]
@@ -85,14 +75,13 @@ func spawnProcess(interpreter: String, script: String, environment: [String],
     let pid = cselect_spawn(interpreter, argv, envp, directory, childEnds[0], childEnds[1], childEnds[2])
     let forkError = pid < 0 ? Errno("fork") : nil
     for fd in childEnds { close(fd) }
-    let parentEnds = [input.write, output.read, errors.read].filter { $0 >= 0 }
+    let parentEnds = [output.read, errors.read]
     if let forkError {
         for fd in parentEnds { close(fd) }
         throw forkError
     }
     for fd in parentEnds { _ = cselect_set_nonblocking(fd) }
-    return SpawnedProcess(pid: pid, stdin: input.write >= 0 ? Descriptor(input.write) : nil,
-                          stdout: Descriptor(output.read), stderr: Descriptor(errors.read))
+    return SpawnedProcess(pid: pid, stdout: Descriptor(output.read), stderr: Descriptor(errors.read))
 }
 
 /// Collects a child's exit status: with `nohang` it returns `.running` at once while the child runs (the loop

@@ -38,7 +38,7 @@ struct FileStream {
             let next = file.segments[segment]
             outbound.append(next.prefix)
             bytesLeft -= next.prefix.count
-            if next.offset != 0 { lseek(file.descriptor.raw, off_t(next.offset), SEEK_SET) }
+            if next.offset != 0 { file.descriptor.seek(to: next.offset) }
             segmentRemaining = next.length
         }
     }
@@ -47,5 +47,42 @@ struct FileStream {
         segmentRemaining! -= bytes.count
         bytesLeft -= bytes.count
         collected?.append(contentsOf: bytes)
+    }
+
+    // MARK: Reading through select()
+
+    /// Refill the send queue below this.
+    static let lowWater = 64 * 1024
+    /// A file read is worth a select() pass only with this much room in its block.
+    static let minimumRead = 4096
+
+    /// Whether the file should be watched now: the queue is low and has room (a small file is read into its
+    /// head's block, a larger one into bulk blocks). No room in the pool: the file waits, undeclared, until a
+    /// block is given back.
+    func wantsRead(_ outbound: inout SendQueue) -> Bool {
+        outbound.pending < FileStream.lowWater
+            && (bytesLeft <= outbound.tailRoom || outbound.reserveBulk(FileStream.minimumRead))
+    }
+
+    enum ReadResult {
+        case more
+        /// The file ended before the length promised in the head.
+        case shrank
+        case complete
+    }
+
+    /// One read() of the file (select() reported it readable) straight into the room reserved in the send
+    /// queue: the block it is sent from.
+    mutating func read(into outbound: inout SendQueue) -> ReadResult {
+        let want = nextRead(into: &outbound)
+        guard want > 0 else { return .complete }
+        guard outbound.tailRoom > 0 else { return .more }   // a part's prefix took the room: read next pass
+        let count = outbound.fill(maximum: want) { room in
+            let count = file.descriptor.read(into: room)
+            if count > 0 { consumed(UnsafeRawBufferPointer(rebasing: room[..<count])) }
+            return count
+        }
+        guard count > 0 else { return .shrank }
+        return nextRead(into: &outbound) == 0 ? .complete : .more
     }
 }

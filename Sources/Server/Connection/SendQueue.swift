@@ -110,22 +110,6 @@ struct SendQueue {
         }
     }
 
-    /// Appends `payload` as one HTTP/1.1 chunk (RFC 9112 §7.1); empty input appends nothing, since an empty
-    /// chunk would end the body.
-    mutating func appendChunk(_ payload: UnsafeRawBufferPointer) {
-        guard !payload.isEmpty else { return }
-        var shift = (Int.bitWidth - payload.count.leadingZeroBitCount - 1) / 4 * 4
-        while shift >= 0 {
-            append(byte: ChunkedEncoder.hexDigits[(payload.count >> shift) & 0xF])
-            shift -= 4
-        }
-        append(ChunkedEncoder.crlf)
-        append(payload)
-        append(ChunkedEncoder.crlf)
-    }
-
-    mutating func appendLastChunk() { append(ChunkedEncoder.lastChunk) }
-
     /// A block of the kind the queue ends with (a head after bulk bytes stays out of the reserve), else any.
     private func takeBlockToGrow() -> BufferPool.Block? {
         let bulk: Bool

@@ -31,6 +31,9 @@ final class ServerContext {
     /// Where CGI request bodies are spooled: a directory of ours (0700) with a name nobody can guess, so
     /// nobody can take a spool's name in advance or open it; removed at shutdown.
     private var spoolDirectory: String?
+    /// /dev/null, opened at start-up: the stdin of a script whose request has no body (RFC 3875 §4.2: it
+    /// reads end-of-input at once).
+    let emptyInput: Descriptor
 
     static let scratchSize = 64 * 1024
 
@@ -45,11 +48,13 @@ final class ServerContext {
         pool = BufferPool(bytes: ioBufferMemory)
         self.now = ContinuousClock.now
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ServerContext.scratchSize, alignment: 16)
+        emptyInput = Descriptor.open("/dev/null", O_RDONLY) ?? Descriptor(-1)
         tick()
         spoolDirectory = makeSpoolDirectory()
     }
 
     deinit {
+        emptyInput.close()
         scratch.deallocate()
         removeSpoolDirectory()
     }
@@ -167,11 +172,8 @@ final class ServerContext {
             guard let directory = spoolDirectory ?? makeSpoolDirectory() else { return nil }
             spoolDirectory = directory
             let path = directory + "/" + unpredictableName()
-            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            if fd >= 0 {
+            if let file = Descriptor.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
                 unlink(path)
-                let file = Descriptor(fd)
-                file.setNonBlocking()
                 return file
             }
             switch cselect_errno() {

@@ -33,6 +33,11 @@ struct Response {
     }
 
     /// A head-only answer announcing `length` bytes (HEAD of a file).
+    /// A response that will not be sent still owns its file descriptor: this closes it.
+    func releaseFile() {
+        if case .file(let file) = body { file.descriptor.close() }
+    }
+
     init(status: Status, contentType: String?, announcedLength length: Int) {
         self.init(status: status, contentType: contentType)
         contentLength = length

@@ -1,13 +1,17 @@
 /// Serialises a response head (RFC 9112 §4, §6) into the bytes that go on the wire.
 enum ResponseWriter {
-    /// `HTTP/1.1 200 OK\r\n`, built once per status.
-    private static var statusLines: [Int: [UInt8]] = [:]
+    /// `HTTP/1.1 200 OK\r\n` for every status code from 100 to 599 with its standard reason, built once.
+    private static let statusLines: [[UInt8]] = (100..<600).map {
+        Array("HTTP/1.1 \($0) \(Status(code: $0).reason)\r\n".utf8)
+    }
 
     static func statusLine(_ status: Status) -> [UInt8] {
-        if let line = statusLines[status.code] { return line }
-        let line = Array("HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
-        statusLines[status.code] = line
-        return line
+        if (100..<600).contains(status.code) {
+            let line = statusLines[status.code - 100]
+            // A script's own reason phrase goes out as it gave it.
+            if line.count == 15 + status.reason.utf8.count { return line }
+        }
+        return Array("HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
     }
 
     /// Appends the head; `dateLine` is the preformatted `Date: …\r\n` of this second.

@@ -10,6 +10,16 @@ struct Descriptor: Hashable {
 
     init(_ raw: Int32) { self.raw = raw }
 
+    /// open(2), made non-blocking: the one way files are opened after start-up. nil when open failed (its
+    /// errno is then the caller's to read).
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Descriptor? {
+        let fd = Glibc.open(path, flags, mode)
+        guard fd >= 0 else { return nil }
+        let descriptor = Descriptor(fd)
+        descriptor.setNonBlocking()
+        return descriptor
+    }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         Glibc.read(raw, buffer.baseAddress, buffer.count)
     }
@@ -26,6 +36,9 @@ struct Descriptor: Hashable {
     func recv(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         Glibc.recv(raw, buffer.baseAddress, buffer.count, 0)
     }
+
+    /// Moves a file's offset (lseek from the start).
+    func seek(to offset: Int) { _ = lseek(raw, off_t(offset), SEEK_SET) }
 
     @discardableResult
     func setNonBlocking() -> Bool { cselect_set_nonblocking(raw) == 0 }
