@@ -89,7 +89,7 @@ enum LimitsFixture {
     static func served(_ server: Webserv, within limit: Double) throws -> (status: Int, seconds: Double) {
         let start = ContinuousClock.now
         var status = 0
-        while CGIFixture.seconds(since: start) < limit {
+        while seconds(since: start) < limit {
             let client = try server.connect(receiveTimeout: limit)
             try client.send("GET /a.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let response = try client.readResponse()
@@ -99,7 +99,7 @@ enum LimitsFixture {
             let retry = Double(response.header("Retry-After") ?? "1") ?? 1
             usleep(UInt32(retry * 1_000_000))
         }
-        return (status, CGIFixture.seconds(since: start))
+        return (status, seconds(since: start))
     }
 }
 
@@ -126,7 +126,7 @@ extension Integration {
             let newcomer = try server.connect(receiveTimeout: 10)
             try newcomer.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try newcomer.readResponse()
-            let latency = CGIFixture.seconds(since: start)
+            let latency = seconds(since: start)
             print("newcomer latency at a full cap of idle keep-alive clients: \(Int(latency * 1000)) ms")
             #expect(response.status == 200 && response.text == LimitsFixture.page, "\(response.status)")
             #expect(latency < 2)
@@ -244,14 +244,14 @@ extension Integration {
                 return responses
             }
             // Sample while they run: never more than four interpreters at once.
-            while !finished && CGIFixture.seconds(since: start) < 60 {
+            while !finished && seconds(since: start) < 60 {
                 most = max(most, LimitsFixture.children(of: server.pid))
                 usleep(10_000)
                 finished = LimitsFixture.runs(of: site).count == 40 && LimitsFixture.children(of: server.pid) == 0
             }
             let responses = try sampling()
             print("CGI processes at most: \(most) (cap 4), 40 requests of 1 s in "
-                  + "\(Int(CGIFixture.seconds(since: start) * 10) / 10) s")
+                  + "\(Int(seconds(since: start) * 10) / 10) s")
             #expect(most == 4)
             #expect(responses.map(\.status) == Array(repeating: 200, count: 40))
             #expect(responses.enumerated().allSatisfy { $0.element.text == "ran n=\($0.offset)&sleep=1\n" })
@@ -271,7 +271,7 @@ extension Integration {
                 #expect(response.status == 503)
                 #expect(response.header("Retry-After") == "1")
             }
-            let waited = CGIFixture.seconds(since: start)
+            let waited = seconds(since: start)
             #expect(waited > 0.8 && waited < 2.5, "answered after \(waited) s")
             #expect(try first().status == 200)
             #expect(LimitsFixture.runs(of: site) == ["n=0&sleep=3"], "a script ran for a refused request")
