@@ -280,7 +280,6 @@ extension Integration {
         /// Returns the statuses, in the clients' order.
         @discardableResult
         static func expectQueuedClientsAreServedWithoutSpinning(_ server: Webserv, count: Int) throws -> [Int] {
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             var statuses: [Int] = []
             var clients: [RawClient] = []
             for _ in 0..<count {

@@ -119,7 +119,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 20;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             let idle = try LimitsFixture.idleClients(server, count: 20)
 
             let start = ContinuousClock.now
@@ -143,7 +142,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 4;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)
             // Two idle clients and two with a request head under way.
             let idle = try LimitsFixture.idleClients(server, count: 2)
             var busy = try (0..<2).map { _ in try server.connect() }
@@ -175,7 +173,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 50;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)
             let head = Array("GET /a.html HTTP/1.1\r\nHost: x\r\nUser-Agent: one byte a second\r\n\r\n".utf8)
             let tricklers = try (0..<50).map { _ in try server.connect(receiveTimeout: 20) }
             let stop = StopFlag()
@@ -208,7 +205,6 @@ extension Integration {
                 server { listen 127.0.0.1:@PORT@; root @ROOT@; }
                 """, site: site)
             defer { server.stop() }
-            usleep(200_000)
             let held = try LimitsFixture.idleClients(server, count: 3)
             let extra = try server.connect()
             try extra.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -119,7 +119,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 3;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             let held = try (0..<3).map { _ in try RawClient(port: server.port) }
             for client in held {
                 try client.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")
