@@ -123,7 +123,9 @@ extension Integration {
             let (site, server) = try StaticFixture.start()
             defer { _ = site }
             #expect(try server.get("/hello.txt").status == 200)
+            let before = FaultFixture.descriptors(of: server.pid).count
             let idle = try server.connect()  // an open connection must not hold the exit back
+            try #require(eventually { FaultFixture.descriptors(of: server.pid).count == before + 1 }, "not accepted")
             let ended = server.terminate(signal: signal)
             #expect(ended == .exited(0), "\(server.describe(ended))")
             #expect(!canConnect(port: server.port), "still accepting after exit")
