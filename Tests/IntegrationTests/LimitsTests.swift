@@ -259,7 +259,7 @@ extension Integration {
                                            site: site)
             defer { server.stop() }
             let first = LimitsFixture.request(server, "/cgi-bin/slow.py?n=0&sleep=3")
-            usleep(300_000)
+            try #require(eventually { LimitsFixture.runs(of: site) == ["n=0&sleep=3"] }, "the first script runs")
             let start = ContinuousClock.now
             let queued = (1...2).map { LimitsFixture.request(server, "/cgi-bin/slow.py?n=\($0)&sleep=0") }
             for wait in queued {
@@ -281,9 +281,10 @@ extension Integration {
             defer { server.stop() }
             // A script killed at cgi_timeout (504); one request leaves the line; the next in line runs.
             let hung = LimitsFixture.request(server, "/cgi-bin/slow.py?n=hung&sleep=20")
-            usleep(300_000)
+            try #require(eventually { LimitsFixture.runs(of: site) == ["n=hung&sleep=20"] }, "the first script runs")
             let leaving = try server.connect()
             try leaving.send("GET /cgi-bin/slow.py?n=left&sleep=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+            // The line itself shows nowhere outside the server: time orders the two in it.
             usleep(200_000)
             let next = LimitsFixture.request(server, "/cgi-bin/slow.py?n=next&sleep=0")
             usleep(200_000)
