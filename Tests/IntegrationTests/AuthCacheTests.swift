@@ -11,7 +11,7 @@ extension Integration {
         /// ten seconds, remembered they take one hash.
         @Test func manyRequestsWithTheSameCredentialsCostOneHash() throws {
             let site = try TestSite()
-            let line = try Tool.output(["htpasswd", "-nbB", "-C", "13", "demo", "demo"])
+            let line = try Subprocess.output("htpasswd", arguments: ["-nbB", "-C", "13", "demo", "demo"])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             try site.write("users", line + "\n", inDocroot: false)
             try site.write("members/index.html", F.page)

@@ -41,13 +41,13 @@ enum AuthFixture {
         """
 
     static func bcryptLine(user: String, password: String) throws -> String {
-        let line = try Tool.output(["htpasswd", "-nbB", user, password]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = try Subprocess.output("htpasswd", arguments: ["-nbB", user, password]).trimmingCharacters(in: .whitespacesAndNewlines)
         guard line.hasPrefix(user + ":$2") else { throw HarnessError("unexpected htpasswd output: \(line)") }
         return line
     }
 
     static func sha512Line(user: String, password: String) throws -> String {
-        let hash = try Tool.output(["openssl", "passwd", "-6", password]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let hash = try Subprocess.output("openssl", arguments: ["passwd", "-6", password]).trimmingCharacters(in: .whitespacesAndNewlines)
         guard hash.hasPrefix("$6$") else { throw HarnessError("unexpected openssl output: \(hash)") }
         return user + ":" + hash
     }
@@ -198,12 +198,12 @@ extension Integration {
                     }
                 }
                 """, inDocroot: false)
-            let check = try WebservRun(["-t", path], workingDirectory: site.directory, site: site)
+            let check = try WebservRun(["-t", path], workingDirectory: site.directory)
             #expect(check.exitedNormally)
             #expect(check.status == 1)
             #expect(check.stderr.contains("users-plain:3: "), "stderr: \(check.stderr)")
             #expect(!check.stdout.contains("ok"), "stdout: \(check.stdout)")
-            let start = try WebservRun([path], workingDirectory: site.directory, site: site)
+            let start = try WebservRun([path], workingDirectory: site.directory)
             #expect(start.status == 1)
             #expect(start.stderr.contains("users-plain:3: "), "stderr: \(start.stderr)")
         }
@@ -218,7 +218,7 @@ extension Integration {
                     auth_basic_user_file no-such-file;
                 }
                 """, inDocroot: false)
-            let check = try WebservRun(["-t", path], workingDirectory: site.directory, site: site)
+            let check = try WebservRun(["-t", path], workingDirectory: site.directory)
             #expect(check.status == 1)
             #expect(check.stderr.contains("no-such-file"), "stderr: \(check.stderr)")
         }

@@ -265,38 +265,6 @@ enum CGIFixture {
         }
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    /// `sh -c command`'s standard output; throws unless it exits 0.
-    static func shell(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("`\(command)` exited with \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        String(try shell("sha256sum '\(path)'").prefix(64))
-    }
-
-    static func sha256(of bytes: [UInt8], in site: TestSite) throws -> String {
-        let path = try site.write("sha-input-\(UUID().uuidString.prefix(8))", bytes, inDocroot: false)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try sha256(ofFile: path)
-    }
-
     /// Runs `work` on its own thread; the returned function waits for its result (up to `timeout`).
     static func inBackground<T>(timeout: Duration = .seconds(90), _ work: @escaping () throws -> T) -> () throws -> T {
         let done = DispatchSemaphore(value: 0)
@@ -490,7 +458,7 @@ extension Integration {
             let result = try Curl.run(["-F", "upload=@\(path);filename=data.bin", "-F", "note=from curl",
                                        "http://127.0.0.1:\(server.port)/cgi-bin/upload.php"], in: site)
             #expect(result.status == 200, "\(result.stderr)")
-            #expect(result.body.text == "name=data.bin\nsize=1000003\nerror=0\nsha256=\(try CGIFixture.sha256(ofFile: path))\n"
+            #expect(result.body.text == "name=data.bin\nsize=1000003\nerror=0\nsha256=\(try SHA256.hex(ofFile: path))\n"
                 + "note=from curl\n")
         }
 
@@ -512,7 +480,7 @@ extension Integration {
             request += [UInt8]("0\r\n\r\n")
             let response = try server.exchange(request)
             #expect(response.status == 200)
-            #expect(response.text == "300007 \(try CGIFixture.sha256(of: data, in: site)) 300007\n")
+            #expect(response.text == "300007 \(try SHA256.hex(ofLarge: data)) 300007\n")
         }
 
         // MARK: The script's status, redirects and broken output
@@ -593,7 +561,7 @@ extension Integration {
             defer { server.stop(); _ = site }
             let start = ContinuousClock.now
             let response = try server.get("/cgi-bin/forever.py")
-            let elapsed = CGIFixture.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(response.status == 504)
             #expect(elapsed > 1.5 && elapsed < 4, "504 after \(elapsed) s with cgi_timeout 2s")
             #expect(CGIFixture.waitUntilChildless(server, timeout: .seconds(1)) == [], "a child outlived its request")
@@ -729,7 +697,7 @@ extension Integration {
             }
             var slowest = 0.0
             var gets = 0
-            while CGIFixture.seconds(since: start) < 1.8 && gets < 100 {
+            while seconds(since: start) < 1.8 && gets < 100 {
                 let (response, seconds) = try CGIFixture.timedStaticGet(server)
                 #expect(response.text == CGIFixture.staticText)
                 slowest = max(slowest, seconds)
@@ -743,7 +711,7 @@ extension Integration {
                 #expect(response.status == 200)
                 #expect(response.text == "slept\n")
             }
-            let elapsed = CGIFixture.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(elapsed < 5, "10 scripts sleeping 2 s took \(elapsed) s: they ran one after another")
             #expect(CGIFixture.waitUntilChildless(server, timeout: .seconds(2)) == [])
         }
@@ -818,7 +786,7 @@ extension Integration {
             #expect(text.hasPrefix("HTTP/1.1 200 "))
             #expect(method == "HEAD" || text.hasSuffix("\r\n\r\nhello\n"))
             #expect(closed, "the connection was still open 3 s after the response")
-            #expect(CGIFixture.seconds(since: start) < 2)
+            #expect(seconds(since: start) < 2)
         }
 
         @Test func missingScriptIs404() throws {
@@ -866,7 +834,7 @@ extension Integration {
             #expect(page.contains("<tr><th>name</th><td>Zoë &lt;b&gt;</td></tr>"))
             #expect(page.contains("<tr><th>message</th><td>hi &amp; bye</td></tr>"))
             #expect(page.contains("<td>logo.png</td>"))
-            #expect(page.contains("<td>\(try CGIFixture.sha256(ofFile: logo))</td>"), "the uploaded file differs")
+            #expect(page.contains("<td>\(try SHA256.hex(ofFile: logo))</td>"), "the uploaded file differs")
         }
 
         @Test func sessionCounterCountsWithItsCookie() throws {
@@ -915,7 +883,8 @@ extension Integration {
             let input = site.directory + "/input.bin"
             let output = site.directory + "/output.bin"
             try writeLargeFile(atPath: input, size: size)
-            let expected = try CGIFixture.shell("LC_ALL=C tr a-z A-Z < '\(input)' | sha256sum").prefix(64)
+            let expected = try Subprocess.output("sh", arguments: ["-c", "tr a-z A-Z < \"$1\" | sha256sum", "sh", input],
+                                                environment: ["LC_ALL": "C"]).prefix(64)
             let result = try Curl.run(["--max-time", "120", "-X", "POST", "-T", input,
                                        "-H", "Content-Type: application/octet-stream"]
                                       + (chunked ? ["-H", "Transfer-Encoding: chunked"] : [])
@@ -925,7 +894,7 @@ extension Integration {
             #expect(result.status == 200)
             let received = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? -1
             #expect(received == size, "received \(received) of \(size) bytes")
-            #expect(try CGIFixture.sha256(ofFile: output) == String(expected), "the upper-cased body differs")
+            #expect(try SHA256.hex(ofFile: output) == String(expected), "the upper-cased body differs")
             let peak = server.peakResidentBytes() ?? Int.max
             #expect(peak < rssLimit, "the server's peak RSS was \(peak / 1024 / 1024) MB")
             #expect(CGIFixture.waitUntilChildless(server, timeout: .seconds(2)) == [])

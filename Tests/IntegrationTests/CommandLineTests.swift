@@ -4,32 +4,23 @@ import Testing
 import Glibc
 #endif
 
-/// `./webserv ARGS` run to completion (killed after 10 s), with what it printed.
+/// `./webserv ARGS` run to completion (killed, and an error thrown, after 10 s), with what it printed.
 struct WebservRun {
     var status: Int32
     var exitedNormally: Bool
     var stdout: String
     var stderr: String
 
-    init(_ arguments: [String], workingDirectory: String, site: TestSite) throws {
-        let id = UUID().uuidString.prefix(8)
-        let outPath = site.directory + "/run-\(id).out", errPath = site.directory + "/run-\(id).err"
-        let process = try Subprocess(executable: try Repo.webservBinary().path, arguments: arguments,
-                                     workingDirectory: workingDirectory, stdoutPath: outPath, stderrPath: errPath)
-        let ended = process.wait(timeout: .seconds(10)) ?? process.stop(signal: SIGKILL)
-        switch ended {
-        case .exited(let code)?:
-            status = code
-            exitedNormally = true
-        case .signaled(let signal)?:
-            status = 128 + signal
-            exitedNormally = false
-        case nil:
-            status = -1
-            exitedNormally = false
+    init(_ arguments: [String], workingDirectory: String) throws {
+        let outcome = try Subprocess.run(try Repo.webservBinary().path, arguments: arguments,
+                                         workingDirectory: workingDirectory, timeout: .seconds(10))
+        status = outcome.termination.shellStatus
+        switch outcome.termination {
+        case .exited: exitedNormally = true
+        case .signaled: exitedNormally = false
         }
-        stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        stdout = outcome.stdout.text
+        stderr = outcome.stderr.text
     }
 }
 
@@ -64,26 +55,25 @@ extension Integration {
                     root root;
                 }
                 """, inDocroot: false)
-            let run = try WebservRun(["-t", site.directory + "/good.conf"], workingDirectory: site.directory, site: site)
+            let run = try WebservRun(["-t", site.directory + "/good.conf"], workingDirectory: site.directory)
             #expect(run.exitedNormally)
             #expect(run.status == 0, "stderr: \(run.stderr)")
         }
 
         @Test(arguments: ["conf/default.conf", "conf/vhosts.conf"])
         func sampleConfigsOfTheRepositoryPassTheCheck(path: String) throws {
-            let site = try TestSite()
-            let run = try WebservRun(["-t", path], workingDirectory: Repo.root.path, site: site)
+            let run = try WebservRun(["-t", path], workingDirectory: Repo.root.path)
             #expect(run.status == 0, "stderr: \(run.stderr)")
             // Relative paths resolve against the file, not the working directory.
-            let elsewhere = try WebservRun(["-t", Repo.root.path + "/" + path], workingDirectory: "/", site: site)
+            let elsewhere = try WebservRun(["-t", Repo.root.path + "/" + path], workingDirectory: "/")
             #expect(elsewhere.status == 0, "stderr: \(elsewhere.stderr)")
         }
 
         @Test func checkWithoutAPathReadsConfDefaultConf() throws {
             let site = try TestSite()
-            let run = try WebservRun(["-t"], workingDirectory: Repo.root.path, site: site)
+            let run = try WebservRun(["-t"], workingDirectory: Repo.root.path)
             #expect(run.status == 0, "stderr: \(run.stderr)")
-            let empty = try WebservRun(["-t"], workingDirectory: site.directory, site: site)
+            let empty = try WebservRun(["-t"], workingDirectory: site.directory)
             #expect(empty.status == 1, "no conf/default.conf here, yet: \(empty.stdout) \(empty.stderr)")
             #expect(empty.stderr.contains("conf/default.conf"))
         }
@@ -110,20 +100,20 @@ extension Integration {
         func badConfigIsReportedWithFileAndLineAndExit1(config: String, line: Int) throws {
             let site = try TestSite()
             let path = try site.write("bad.conf", config, inDocroot: false)
-            let run = try WebservRun(["-t", path], workingDirectory: site.directory, site: site)
+            let run = try WebservRun(["-t", path], workingDirectory: site.directory)
             #expect(run.exitedNormally)
             #expect(run.status == 1)
             #expect(run.stderr.contains("bad.conf:\(line): "), "stderr: \(run.stderr)")
             #expect(!run.stdout.contains("ok"), "stdout: \(run.stdout)")
             // The same file refuses to start the server, with the same message.
-            let start = try WebservRun([path], workingDirectory: site.directory, site: site)
+            let start = try WebservRun([path], workingDirectory: site.directory)
             #expect(start.status == 1)
             #expect(start.stderr.contains("bad.conf:\(line): "), "stderr: \(start.stderr)")
         }
 
         @Test func missingConfigFileIsReportedAndExits1() throws {
             let site = try TestSite()
-            let run = try WebservRun(["-t", site.directory + "/nope.conf"], workingDirectory: site.directory, site: site)
+            let run = try WebservRun(["-t", site.directory + "/nope.conf"], workingDirectory: site.directory)
             #expect(run.status == 1)
             #expect(run.stderr.contains("nope.conf"), "stderr: \(run.stderr)")
         }
@@ -133,7 +123,9 @@ extension Integration {
             let (site, server) = try StaticFixture.start()
             defer { _ = site }
             #expect(try server.get("/hello.txt").status == 200)
+            let before = FaultFixture.descriptors(of: server.pid).count
             let idle = try server.connect()  // an open connection must not hold the exit back
+            try #require(eventually { FaultFixture.descriptors(of: server.pid).count == before + 1 }, "not accepted")
             let ended = server.terminate(signal: signal)
             #expect(ended == .exited(0), "\(server.describe(ended))")
             #expect(!canConnect(port: server.port), "still accepting after exit")
@@ -144,7 +136,7 @@ extension Integration {
         @Test func portAlreadyInUseIsAnErrorNotACrash() throws {
             let (site, server) = try StaticFixture.start()
             defer { server.stop(); _ = site }
-            let run = try WebservRun([server.configPath], workingDirectory: site.directory, site: site)
+            let run = try WebservRun([server.configPath], workingDirectory: site.directory)
             #expect(run.exitedNormally, "it crashed or hung: status \(run.status)")
             #expect(run.status != 0)
             #expect(run.stderr.contains("127.0.0.1:\(server.port)"), "stderr: \(run.stderr)")

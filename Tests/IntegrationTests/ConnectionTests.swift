@@ -6,11 +6,6 @@ import Glibc
 
 extension Integration {
     @Suite struct Connections {
-        static func seconds(since start: ContinuousClock.Instant) -> Double {
-            let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        }
-
         @Test func twoRequestsShareOneKeepAliveConnection() throws {
             let (site, server) = try StaticFixture.start()
             defer { server.stop(); _ = site }
@@ -114,10 +109,10 @@ extension Integration {
             try other.send("GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
             let served = try other.readResponse()
             #expect(served.status == 200)
-            #expect(Self.seconds(since: start) < 1.0, "another client waited for the slow one")
+            #expect(seconds(since: start) < 1.0, "another client waited for the slow one")
 
             let outcome = slow.readUntilClosed(timeout: 8)
-            let elapsed = Self.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(outcome.closed, "the slow client was never dropped")
             #expect(outcome.bytes.text.hasPrefix("HTTP/1.1 408 "), "got: \(outcome.bytes.prefix(200).text)")
             #expect(elapsed > 1.5 && elapsed < 5, "dropped after \(elapsed) s with client_header_timeout 2s")
@@ -141,7 +136,7 @@ extension Integration {
             let silent = try server.connect()
             let start = ContinuousClock.now
             let outcome = silent.readUntilClosed(timeout: 6)
-            let elapsed = Self.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(outcome.closed, "a client that never sent a byte was never dropped")
             #expect(elapsed > 0.5 && elapsed < 4, "dropped after \(elapsed) s")
         }
@@ -161,7 +156,7 @@ extension Integration {
             #expect(try client.readResponse().status == 200)
             let start = ContinuousClock.now
             let outcome = client.readUntilClosed(timeout: 6)
-            let elapsed = Self.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(outcome.closed, "the idle connection was never closed")
             #expect(outcome.bytes.isEmpty, "an idle connection got bytes: \(outcome.bytes.prefix(100).text)")
             #expect(elapsed > 0.5 && elapsed < 4, "closed after \(elapsed) s with keepalive_timeout 1s")
@@ -188,7 +183,7 @@ extension Integration {
             let other = try server.connect()
             try other.send("GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try other.readResponse().text == StaticFixture.hello)
-            #expect(Self.seconds(since: start) < 1.0, "another client waited for the stalled one")
+            #expect(seconds(since: start) < 1.0, "another client waited for the stalled one")
 
             usleep(4_000_000)  // past send_timeout, reading nothing
             // Draining now shows what the server had sent before it gave up: less than the file, then a close.
@@ -285,7 +280,6 @@ extension Integration {
         /// Returns the statuses, in the clients' order.
         @discardableResult
         static func expectQueuedClientsAreServedWithoutSpinning(_ server: Webserv, count: Int) throws -> [Int] {
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             var statuses: [Int] = []
             var clients: [RawClient] = []
             for _ in 0..<count {

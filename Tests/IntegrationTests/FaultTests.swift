@@ -82,17 +82,12 @@ enum FaultFixture {
 
     /// `mount ARGS...` or `umount ARGS...`: nil when it worked, else what it said.
     static func run(_ tool: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return "\(tool) could not start: \(error)" }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : "\(tool) exited \(process.terminationStatus): \(output)"
+        do {
+            let outcome = try Subprocess.run(tool, arguments: arguments, timeout: .seconds(30))
+            return outcome.succeeded ? nil : "\(tool) \(outcome.termination): \((outcome.stdout + outcome.stderr).text)"
+        } catch {
+            return "\(tool) could not run: \(error)"
+        }
     }
 
     /// Bytes an unprivileged writer may still put on the filesystem holding `path`.
@@ -409,7 +404,7 @@ extension Integration {
                 try client.send("GET /static.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
                 #expect(try client.readResponse().text == CGIFixture.staticText)
             }
-            let elapsed = CGIFixture.seconds(since: start)
+            let elapsed = seconds(since: start)
             #expect(elapsed < 4, "the response took \(elapsed) s: it waited for the script, not for its output")
             // A child that outlives its output gets ServerContext.childGrace (5 s), then SIGKILL.
             let left = CGIFixture.waitUntilChildless(server, timeout: .seconds(8))

@@ -11,23 +11,3 @@ extension Webserv {
         return try exchange(request, head: method == "HEAD", sourceLocation: sourceLocation)
     }
 }
-
-/// A command-line tool run to completion for its standard output (htpasswd, openssl).
-enum Tool {
-    static func output(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let text = String(data: output, encoding: .utf8) else {
-            throw HarnessError("\(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
-        }
-        return text
-    }
-}

@@ -89,7 +89,7 @@ enum LimitsFixture {
     static func served(_ server: Webserv, within limit: Double) throws -> (status: Int, seconds: Double) {
         let start = ContinuousClock.now
         var status = 0
-        while CGIFixture.seconds(since: start) < limit {
+        while seconds(since: start) < limit {
             let client = try server.connect(receiveTimeout: limit)
             try client.send("GET /a.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let response = try client.readResponse()
@@ -99,7 +99,7 @@ enum LimitsFixture {
             let retry = Double(response.header("Retry-After") ?? "1") ?? 1
             usleep(UInt32(retry * 1_000_000))
         }
-        return (status, CGIFixture.seconds(since: start))
+        return (status, seconds(since: start))
     }
 }
 
@@ -119,14 +119,13 @@ extension Integration {
             let server = try Webserv.start("max_connections 20;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             let idle = try LimitsFixture.idleClients(server, count: 20)
 
             let start = ContinuousClock.now
             let newcomer = try server.connect(receiveTimeout: 10)
             try newcomer.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try newcomer.readResponse()
-            let latency = CGIFixture.seconds(since: start)
+            let latency = seconds(since: start)
             print("newcomer latency at a full cap of idle keep-alive clients: \(Int(latency * 1000)) ms")
             #expect(response.status == 200 && response.text == LimitsFixture.page, "\(response.status)")
             #expect(latency < 2)
@@ -143,7 +142,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 4;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)
             // Two idle clients and two with a request head under way.
             let idle = try LimitsFixture.idleClients(server, count: 2)
             var busy = try (0..<2).map { _ in try server.connect() }
@@ -175,7 +173,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 50;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)
             let head = Array("GET /a.html HTTP/1.1\r\nHost: x\r\nUser-Agent: one byte a second\r\n\r\n".utf8)
             let tricklers = try (0..<50).map { _ in try server.connect(receiveTimeout: 20) }
             let stop = StopFlag()
@@ -208,7 +205,6 @@ extension Integration {
                 server { listen 127.0.0.1:@PORT@; root @ROOT@; }
                 """, site: site)
             defer { server.stop() }
-            usleep(200_000)
             let held = try LimitsFixture.idleClients(server, count: 3)
             let extra = try server.connect()
             try extra.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -244,14 +240,14 @@ extension Integration {
                 return responses
             }
             // Sample while they run: never more than four interpreters at once.
-            while !finished && CGIFixture.seconds(since: start) < 60 {
+            while !finished && seconds(since: start) < 60 {
                 most = max(most, LimitsFixture.children(of: server.pid))
                 usleep(10_000)
                 finished = LimitsFixture.runs(of: site).count == 40 && LimitsFixture.children(of: server.pid) == 0
             }
             let responses = try sampling()
             print("CGI processes at most: \(most) (cap 4), 40 requests of 1 s in "
-                  + "\(Int(CGIFixture.seconds(since: start) * 10) / 10) s")
+                  + "\(Int(seconds(since: start) * 10) / 10) s")
             #expect(most == 4)
             #expect(responses.map(\.status) == Array(repeating: 200, count: 40))
             #expect(responses.enumerated().allSatisfy { $0.element.text == "ran n=\($0.offset)&sleep=1\n" })
@@ -263,7 +259,7 @@ extension Integration {
                                            site: site)
             defer { server.stop() }
             let first = LimitsFixture.request(server, "/cgi-bin/slow.py?n=0&sleep=3")
-            usleep(300_000)
+            try #require(eventually { LimitsFixture.runs(of: site) == ["n=0&sleep=3"] }, "the first script runs")
             let start = ContinuousClock.now
             let queued = (1...2).map { LimitsFixture.request(server, "/cgi-bin/slow.py?n=\($0)&sleep=0") }
             for wait in queued {
@@ -271,7 +267,7 @@ extension Integration {
                 #expect(response.status == 503)
                 #expect(response.header("Retry-After") == "1")
             }
-            let waited = CGIFixture.seconds(since: start)
+            let waited = seconds(since: start)
             #expect(waited > 0.8 && waited < 2.5, "answered after \(waited) s")
             #expect(try first().status == 200)
             #expect(LimitsFixture.runs(of: site) == ["n=0&sleep=3"], "a script ran for a refused request")
@@ -285,9 +281,10 @@ extension Integration {
             defer { server.stop() }
             // A script killed at cgi_timeout (504); one request leaves the line; the next in line runs.
             let hung = LimitsFixture.request(server, "/cgi-bin/slow.py?n=hung&sleep=20")
-            usleep(300_000)
+            try #require(eventually { LimitsFixture.runs(of: site) == ["n=hung&sleep=20"] }, "the first script runs")
             let leaving = try server.connect()
             try leaving.send("GET /cgi-bin/slow.py?n=left&sleep=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+            // The line itself shows nowhere outside the server: time orders the two in it.
             usleep(200_000)
             let next = LimitsFixture.request(server, "/cgi-bin/slow.py?n=next&sleep=0")
             usleep(200_000)

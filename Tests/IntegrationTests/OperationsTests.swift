@@ -119,7 +119,6 @@ extension Integration {
             let server = try Webserv.start("max_connections 3;\nserver { listen 127.0.0.1:@PORT@; root @ROOT@; }",
                                            site: site)
             defer { server.stop() }
-            usleep(200_000)  // the harness's readiness probe has closed and been noticed
             let held = try (0..<3).map { _ in try RawClient(port: server.port) }
             for client in held {
                 try client.send("GET /a.html HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -196,10 +195,12 @@ extension Integration {
             try cgi.send("GET /cgi-bin/slow.py HTTP/1.1\r\nHost: x\r\n\r\n")
             let upload = try RawClient(port: server.port)
             try upload.send("PUT /in/f.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
-            usleep(300_000)
+            let script = site.docroot + "/cgi-bin/slow.py"
+            try #require(eventually { Operations.processes(mentioning: script).count == 1 }, "the script runs")
+            try #require(eventually { Operations.uploadUnderWay(in: site.docroot + "/in") }, "the upload began")
             server.signal(SIGTERM)
-            usleep(300_000)
 
+            // The listener closes before the idle connection does: once it has, nobody new gets in.
             #expect(idle.readUntilClosed(timeout: 3).closed, "an idle keep-alive connection closes at once")
             #expect((try? RawClient(port: server.port)) == nil, "no new connections once stopping")
 
@@ -214,6 +215,12 @@ extension Integration {
 
             let ended = server.process.wait(timeout: .seconds(5))
             #expect(ended == .exited(0), "\(server.output())")
+        }
+
+        /// Whether an upload into `directory` has begun: its temporary file exists, so the request is under
+        /// way and its connection no longer idle.
+        static func uploadUnderWay(in directory: String) -> Bool {
+            TestSite.entries(of: directory).contains { $0.hasPrefix(".webserv-tmp/") }
         }
 
         /// Processes whose command line mentions `marker` (a script path unique to the test's site).
@@ -238,9 +245,9 @@ extension Integration {
             try stuck.send("PUT /in/g.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a part")
             let hanging = try RawClient(port: server.port)
             try hanging.send("GET /cgi-bin/hang.py HTTP/1.1\r\nHost: x\r\n\r\n")
-            usleep(300_000)
             let script = site.docroot + "/cgi-bin/hang.py"
-            #expect(Operations.processes(mentioning: script).count == 1, "the script runs")
+            try #require(eventually { Operations.processes(mentioning: script).count == 1 }, "the script runs")
+            try #require(eventually { Operations.uploadUnderWay(in: site.docroot + "/in") }, "the upload began")
             let start = ContinuousClock.now
             server.signal(SIGTERM)
             let ended = server.process.wait(timeout: .seconds(4))
@@ -260,10 +267,13 @@ extension Integration {
             defer { server.stop() }
             let stuck = try RawClient(port: server.port)
             try stuck.send("PUT /in/g.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
-            usleep(200_000)
+            try #require(eventually { Operations.uploadUnderWay(in: site.docroot + "/in") }, "the upload began")
             server.signal(SIGTERM)
-            usleep(300_000)
-            #expect(server.process.isRunning, "still finishing the upload")
+            // Draining has begun once the listener is closed; a second signal before then could be taken
+            // together with the first.
+            try #require(eventually { !canConnect(port: server.port) }, "the listener is still open")
+            // Behaviour under test: for a while, nothing ends it but the upload.
+            #expect(server.process.wait(timeout: .milliseconds(300)) == nil, "stopped with the upload unfinished")
             server.signal(SIGINT)
             #expect(server.process.wait(timeout: .seconds(2)) == .exited(0))
         }

@@ -147,7 +147,7 @@ extension Integration {
                 """
             try site.write("other-fs.conf", config, inDocroot: false)
             for arguments in [["-t", "other-fs.conf"], ["other-fs.conf"]] {
-                let run = try WebservRun(arguments, workingDirectory: site.directory, site: site)
+                let run = try WebservRun(arguments, workingDirectory: site.directory)
                 #expect(run.status == 1, "\(arguments): \(run.stdout) \(run.stderr)")
                 #expect(run.stderr.hasPrefix("webserv: other-fs.conf:5: client_body_temp_path"), "\(run.stderr)")
             }
@@ -286,7 +286,7 @@ extension Integration {
                         slowest.value = .infinity
                         return
                     }
-                    slowest.value = max(slowest.value, CGIFixture.seconds(since: start))
+                    slowest.value = max(slowest.value, seconds(since: start))
                     probes.value += 1
                     usleep(5_000)
                 }
@@ -295,7 +295,7 @@ extension Integration {
             let start = ContinuousClock.now
             try uploader.send(request)
             let response = try uploader.readResponse()
-            let elapsed = CGIFixture.seconds(since: start)
+            let elapsed = seconds(since: start)
             done.value = true
             while !probe.isFinished { usleep(5_000) }
 

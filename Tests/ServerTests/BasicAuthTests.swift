@@ -4,17 +4,8 @@ import Testing
 
 /// Runs a tool and returns its trimmed standard output, or nil when it is missing or fails.
 private func output(of arguments: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = try? Subprocess.output(arguments[0], arguments: Array(arguments.dropFirst()))
+    return text?.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 private func installed(_ tool: String) -> Bool {

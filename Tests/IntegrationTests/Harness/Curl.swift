@@ -21,24 +21,13 @@ enum Curl {
         let id = UUID().uuidString.prefix(8)
         let headPath = site.directory + "/curl-\(id).head"
         let bodyPath = keptBodyPath ?? site.directory + "/curl-\(id).body"
-        let errorPath = site.directory + "/curl-\(id).err"
         defer {
-            for p in [headPath, errorPath] + (keptBodyPath == nil ? [bodyPath] : []) {
+            for p in [headPath] + (keptBodyPath == nil ? [bodyPath] : []) {
                 try? FileManager.default.removeItem(atPath: p)
             }
         }
-        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        guard let errorHandle = FileHandle(forWritingAtPath: errorPath) else { throw HarnessError("cannot write \(errorPath)") }
-        defer { try? errorHandle.close() }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-S", "--max-time", "60", "-D", headPath, "-o", bodyPath] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errorHandle
-        try process.run()
-        process.waitUntilExit()
+        let outcome = try Subprocess.run("curl", arguments: ["-s", "-S", "--max-time", "60", "-D", headPath, "-o", bodyPath]
+                                              + arguments, timeout: .seconds(150))
 
         let headText = (try? String(contentsOfFile: headPath, encoding: .utf8)) ?? ""
         // With several heads (redirects, 100-continue), keep the last.
@@ -53,7 +42,6 @@ enum Curl {
             }
         }
         let body = keptBodyPath != nil ? [] : FileManager.default.contents(atPath: bodyPath).map { [UInt8]($0) } ?? []
-        let stderr = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-        return CurlResult(exitCode: process.terminationStatus, status: status, headers: headers, body: body, stderr: stderr)
+        return CurlResult(exitCode: outcome.termination.shellStatus, status: status, headers: headers, body: body, stderr: outcome.stderr.text)
     }
 }

@@ -77,21 +77,27 @@ final class Webserv {
         self.port = port
         self.configPath = configPath
         // Output goes to a file, never a pipe nobody drains: a full pipe would block the server's logging.
-        outputPath = workingDirectory + "/webserv-\(port).log"
+        // A new file each start: an earlier server's "listening on" line must not pass for this one's.
+        outputPath = workingDirectory + "/webserv-\(port)-\(UUID().uuidString.prefix(8)).log"
         let command = launcher + [try Repo.webservBinary().path, configPath]
         process = try Subprocess(executable: command[0], arguments: Array(command.dropFirst()),
                                  workingDirectory: workingDirectory, stdoutPath: outputPath, stderrPath: outputPath)
 
+        // Ready once it says so: main.swift prints a line per listener after binding them all, so the line
+        // for our port means every listener of the config takes connections. A probe connection would be
+        // one more client in tests that count them.
+        let ready = "webserv: listening on http://127.0.0.1:\(port)\n"
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
+        while !output().contains(ready) {
             if !process.isRunning {
                 throw HarnessError("webserv ended (\(describe(process.termination))) before listening:\n\(output())")
             }
-            if canConnect(port: port) { return }
-            usleep(20_000)
+            if ContinuousClock.now >= deadline {
+                _ = process.stop(signal: SIGKILL)
+                throw HarnessError("webserv did not say it listens on 127.0.0.1:\(port) within 10 s:\n\(output())")
+            }
+            usleep(10_000)
         }
-        _ = process.stop(signal: SIGKILL)
-        throw HarnessError("webserv did not accept connections on 127.0.0.1:\(port) within 10 s:\n\(output())")
     }
 
     deinit { _ = terminate(signal: SIGTERM) }

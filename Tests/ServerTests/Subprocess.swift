@@ -1,0 +1,1 @@
+../IntegrationTests/Harness/Subprocess.swift
