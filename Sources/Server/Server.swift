@@ -24,9 +24,10 @@ public final class Server {
     private var perClient: [String: Int] = [:]
     /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
     private var drainDeadline: ContinuousClock.Instant?
-    private var readable = FDSet()
-    private var writable = FDSet()
-    private var highestDescriptor: Int32 = 2
+    private var reactor = Reactor()
+    static let acceptBatch = 64
+    /// Rejections in flight at once, past `max_connections`; beyond that the kernel's backlog holds clients.
+    static let rejectionReserve = 64
 
     /// Binds every endpoint; throws a readable error (`bind 127.0.0.1:80: Permission denied`).
     public init(config: Config) throws {
@@ -99,8 +100,7 @@ public final class Server {
     private func pass() {
         context.tick()
         let now = context.now
-        readable.removeAll(capacity: highestDescriptor + 1)
-        writable.removeAll(capacity: highestDescriptor + 1)
+        reactor.beginPass()
         var nearest = now + .seconds(1)   // also bounds the wait for a signal that races the select() call
         if let drainDeadline { nearest = min(nearest, drainDeadline) }
         context.crowded = occupied > maxConnections / 2
@@ -110,35 +110,27 @@ public final class Server {
                 if let paused = listener.pausedUntil, paused > now {
                     nearest = min(nearest, paused)
                 } else {
-                    readable.insert(listener.socket.raw)
+                    reactor.readable.insert(listener.socket.raw)
                 }
             }
         }
         for log in logs where log.wantsWrite {
-            writable.insert(log.descriptor!.raw)
+            reactor.writable.insert(log.descriptor!.raw)
         }
         for connection in connections {
-            connection.declareInterest(read: &readable, write: &writable)
+            connection.declareInterest(read: &reactor.readable, write: &reactor.writable)
             nearest = min(nearest, connection.needsPromptPoll ? now + .milliseconds(10) : connection.deadline)
         }
         // Exited children do not wake select(): poll for them while there are any.
         if context.hasChildren { nearest = min(nearest, now + .milliseconds(20)) }
 
-        let limit = max(readable.limit, writable.limit)
-        let wait = max(Duration.zero, nearest - now)
-        let (seconds, attoseconds) = wait.components
-        let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        let ready = readable.withSelectPointer(nfds: limit) { r in
-            writable.withSelectPointer(nfds: limit) { w in cselect_select(limit, r, w, microseconds) }
-        }
+        let ready = reactor.wait(until: nearest, now: now)
         context.tick()
-        guard ready >= 0 else {
-            // Interrupted by a signal (checked by the caller) or nothing to wait on; the sets are void.
-            return
-        }
+        // Interrupted by a signal (checked by the caller): the sets are void.
+        guard ready else { return }
 
         for connection in connections {
-            connection.handleEvents(readable: readable, writable: writable)
+            connection.handleEvents(readable: reactor.readable, writable: reactor.writable)
         }
         flushLogs()
         removeClosedConnections()
@@ -146,7 +138,7 @@ public final class Server {
         context.startWaitingCGIs()
         // Accepting last: a descriptor closed above may be reused by accept() without being mistaken for
         // one that this pass's select() reported.
-        for listener in listeners where readable.contains(listener.socket.raw) {
+        for listener in listeners where reactor.readable.contains(listener.socket.raw) {
             accept(on: listener)
         }
     }
@@ -183,7 +175,7 @@ public final class Server {
                 }
                 return
             }
-            highestDescriptor = max(highestDescriptor, client.socket.raw + 2)
+            reactor.admit(client.socket)
             let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
                                         context: context)
             connections.append(connection)
@@ -221,17 +213,13 @@ public final class Server {
             .map(\.0)
     }
 
-    static let acceptBatch = 64
-    /// Rejections in flight at once, past `max_connections`; beyond that the kernel's backlog holds clients.
-    static let rejectionReserve = 64
-
     /// The distinct log sinks (access and error log may share one).
     private var logs: [LogSink] {
         context.accessLog === context.errorLog ? [context.errorLog] : [context.errorLog, context.accessLog]
     }
 
     private func flushLogs() {
-        for log in logs where log.wantsWrite && writable.contains(log.descriptor!.raw) {
+        for log in logs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
             log.flush()
         }
     }
@@ -244,10 +232,10 @@ public final class Server {
         context.removeSpoolDirectory()
         // Last log lines still go through select(), for at most a second.
         for _ in 0..<10 where logs.contains(where: \.wantsWrite) {
-            writable.removeAll(capacity: highestDescriptor + 1)
-            for log in logs where log.wantsWrite { writable.insert(log.descriptor!.raw) }
-            let limit = writable.limit
-            guard writable.withSelectPointer(nfds: limit, { cselect_select(limit, nil, $0, 100_000) }) > 0 else { continue }
+            reactor.beginPass()
+            for log in logs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
+            context.tick()
+            guard reactor.wait(until: context.now + .milliseconds(100), now: context.now) else { continue }
             flushLogs()
         }
     }

@@ -61,11 +61,15 @@ import Testing
         case fail(status: Int)
     }
 
+    /// A file response's descriptor is closed here: a test process must not leak it (a server it starts
+    /// would inherit it).
     static func outcome(_ plan: RequestPlan) -> Outcome {
         switch plan.action {
         case .respond(let response, let terms, let linger):
+            response.releaseFile()
             return .respond(status: response.status.code, keepAlive: terms.keepAlive, linger: linger)
         case .discardBody(_, let response, let terms):
+            response.releaseFile()
             return .discardBody(status: response.status.code, keepAlive: terms.keepAlive)
         case .runCGI(let job, let body):
             return .runCGI(bodyLength: job.bodyLength, readsBody: body != nil, keepAlive: job.terms.keepAlive)

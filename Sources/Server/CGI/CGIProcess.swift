@@ -47,6 +47,11 @@ final class CGIProcess {
     /// What was asked of select() in this pass.
     private var watchingStdout = false
     private var watchingStderr = false
+    /// For the access log: the status the script's head gave, and where its body began in the send queue.
+    private(set) var sentStatus: Int?
+    private(set) var bodyStart = 0
+    /// When a chunked body's output ended; its exit status is awaited since.
+    private var outputEndedAt: ContinuousClock.Instant?
 
     /// Past this much unsent response, the script's output is not read.
     static let outputHighWater = 64 * 1024
@@ -56,6 +61,8 @@ final class CGIProcess {
     static let headRoom = 16 * 1024
     /// What chunked framing adds around a read: the size in hex and two CRLFs.
     static let chunkFraming = 24
+    /// A child that closed its chunked output gets this long to exit before the body is taken as complete.
+    static let exitWait = Duration.seconds(1)
 
     init(_ spawned: SpawnedProcess, scriptName: String, deadline: ContinuousClock.Instant) {
         pid = spawned.pid
@@ -156,10 +163,6 @@ final class CGIProcess {
         bodyStart = outbound.appended
     }
 
-    /// For the access log: the status the script's head gave, and where its body began in the send queue.
-    private(set) var sentStatus: Int?
-    private(set) var bodyStart = 0
-
     private func body(_ bytes: UnsafeRawBufferPointer, into outbound: inout SendQueue) -> Outcome {
         guard !bytes.isEmpty else { return .running }
         switch framing {
@@ -214,9 +217,6 @@ final class CGIProcess {
 
     /// Output ended; the exit status is awaited (the loop polls, exits do not wake select()).
     var awaitingExit: Bool { outputEndedAt != nil }
-
-    private var outputEndedAt: ContinuousClock.Instant?
-    static let exitWait = Duration.seconds(1)
 
     // MARK: Errors
 

@@ -72,6 +72,7 @@ final class Connection {
     /// Room a request needs in the send queue before it is answered: most heads, and a small body (more
     /// spills into further blocks).
     private static let responseRoom = 2048
+    private static let rejectionTime = Duration.seconds(5)
 
     init(socket: Descriptor, peer: Endpoint, local: Endpoint, context: ServerContext) {
         self.socket = socket
@@ -390,5 +391,4 @@ final class Connection {
         outbound.discardAll()
     }
 
-    private static let rejectionTime = Duration.seconds(5)
 }

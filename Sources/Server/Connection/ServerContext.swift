@@ -35,6 +35,23 @@ final class ServerContext {
     /// reads end-of-input at once).
     let emptyInput: Descriptor
 
+    /// The access log's time stamp, formatted at most once a second.
+    private var accessLogSecond = -1
+    private var cachedAccessLogTime: [UInt8] = []
+    /// More than half of `max_connections` is taken: header and keep-alive waits are cut short.
+    var crowded = false
+    /// CGI children alive at once (`cgi_max_processes`); a slot is held from fork until the child is reaped.
+    let cgiMaxProcesses: Int
+    /// How long a request waits in line for a slot (`cgi_queue_timeout`).
+    let cgiQueueTimeout: Duration
+    /// Children started and not yet reaped, whether a connection still owns them or the reaper does.
+    private(set) var cgiProcessesAlive = 0
+    /// Connections waiting for a slot, oldest first.
+    private var cgiQueue: [Connection] = []
+    /// CGI children whose connection is done with them, waited for without blocking on every pass.
+    private var children: [(pid: pid_t, killAt: ContinuousClock.Instant)] = []
+    /// A child that closed its output gets this long to exit before it is killed.
+    static let childGrace = Duration.seconds(5)
     static let scratchSize = 64 * 1024
 
     init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
@@ -78,27 +95,13 @@ final class ServerContext {
         }
         return cachedAccessLogTime
     }
-    private var accessLogSecond = -1
-    private var cachedAccessLogTime: [UInt8] = []
 
     var router: Router { responder.router }
 
     /// 16 hex digits nobody can guess, for temporary files.
     func unpredictableName() -> String { names.next() }
 
-    /// More than half of `max_connections` is taken: header and keep-alive waits are cut short.
-    var crowded = false
-
     // MARK: CGI slots
-
-    /// CGI children alive at once (`cgi_max_processes`); a slot is held from fork until the child is reaped.
-    let cgiMaxProcesses: Int
-    /// How long a request waits in line for a slot (`cgi_queue_timeout`).
-    let cgiQueueTimeout: Duration
-    /// Children started and not yet reaped, whether a connection still owns them or the reaper does.
-    private(set) var cgiProcessesAlive = 0
-    /// Connections waiting for a slot, oldest first.
-    private var cgiQueue: [Connection] = []
 
     /// A script may start at once: a slot is free and nobody is waiting for one.
     var cgiSlotFree: Bool { cgiQueue.isEmpty && cgiProcessesAlive < cgiMaxProcesses }
@@ -119,11 +122,6 @@ final class ServerContext {
             cgiQueue.removeFirst().cgiSlotGranted()
         }
     }
-
-    /// CGI children whose connection is done with them, waited for without blocking on every pass.
-    private var children: [(pid: pid_t, killAt: ContinuousClock.Instant)] = []
-    /// A child that closed its output gets this long to exit before it is killed.
-    static let childGrace = Duration.seconds(5)
 
     /// Takes over a connection's child: killed now (`kill`) or after a grace period, and reaped either way;
     /// its slot is free once it is reaped. Releasing the same process twice does nothing.
@@ -165,36 +163,32 @@ final class ServerContext {
         cgiProcessesAlive = 0
     }
 
-    /// An unlinked temporary file: it disappears with its last descriptor, whatever happens. Created O_EXCL
-    /// under a fresh unpredictable name, so no file made in advance is ever used.
+    /// An unlinked temporary file in the spool directory: it disappears with its last descriptor, whatever
+    /// happens.
     func makeTemporaryFile() -> Descriptor? {
-        for _ in 0..<ServerContext.creationAttempts {
+        for _ in 0..<2 {
             guard let directory = spoolDirectory ?? makeSpoolDirectory() else { return nil }
             spoolDirectory = directory
-            let path = directory + "/" + unpredictableName()
-            if let file = Descriptor.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
+            switch TemporaryFile.create(in: directory, flags: O_RDWR, mode: 0o600, name: unpredictableName) {
+            case .created(let file, let path):
                 unlink(path)
                 return file
-            }
-            switch cselect_errno() {
-            case EEXIST: continue
-            // Removed under us (a /tmp cleaner): made anew.
-            case ENOENT: spoolDirectory = nil
-            default: return nil
+            case .directoryMissing:
+                // Removed under us (a /tmp cleaner): made anew.
+                spoolDirectory = nil
+            case .failed:
+                return nil
             }
         }
         return nil
     }
-
-    /// Names tried before giving up, each fresh.
-    private static let creationAttempts = 4
 
     /// `$TMPDIR/webserv-<16 hex digits>`, mode 0700 (or under /tmp).
     private func makeSpoolDirectory() -> String? {
         var base = "/tmp"
         if let value = getenv("TMPDIR"), value.pointee == CChar(UInt8(ascii: "/")) { base = String(cString: value) }
         if base.hasSuffix("/") && base.utf8.count > 1 { base.removeLast() }
-        for _ in 0..<ServerContext.creationAttempts {
+        for _ in 0..<TemporaryFile.attempts {
             let path = base + "/webserv-" + unpredictableName()
             if mkdir(path, 0o700) == 0 { return path }
             if cselect_errno() != EEXIST { return nil }

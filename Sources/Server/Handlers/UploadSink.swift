@@ -67,8 +67,6 @@ final class UploadSink {
     /// The most bytes the multipart parser holds back from one input and releases with the next (a boundary
     /// that may be starting): what one `take` can bring beyond its input.
     static let heldBackBytes = 256
-    /// Fresh names tried when one is taken (by a file nobody should have been able to name).
-    private static let creationAttempts = 4
     /// Files created per call before the parser waits for the next pass, and the parser's bite.
     private static let creationsPerCall = 8
     private static let parseSlice = 2048
@@ -269,41 +267,30 @@ final class UploadSink {
         return StoredFile(name: temporary.name, replaced: existed)
     }
 
-    /// A new temporary, O_EXCL so that nothing already there (whoever made it) is ever written through; it
+    /// A new temporary (TemporaryFile: nothing already there, whoever made it, is ever written through); it
     /// becomes the current file. Its directory is made again if it was removed since start-up.
     private func openTemporary(for name: String) throws(HTTPError) {
         endCurrent()
-        var code: Int32 = 0
-        var remade = false
-        var attempts = 0
-        while attempts < UploadSink.creationAttempts {
-            attempts += 1
-            let path = temporaryDirectory + "/" + names.temporaryName()
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
-            if fd >= 0 {
-                let descriptor = Descriptor(fd)
-                descriptor.setNonBlocking()
+        let failure = "cannot create a file in \(temporaryDirectory)"
+        for attempt in 0..<2 {
+            switch TemporaryFile.create(in: temporaryDirectory, flags: O_WRONLY, mode: 0o644,
+                                        name: names.temporaryName) {
+            case .created(let descriptor, let path):
                 temporaries.append(Temporary(path: path, name: name))
                 openDescriptors.insert(descriptor)
                 steps.append(Step(descriptor: descriptor))
                 currentStep = steps.count - 1
                 return
-            }
-            code = cselect_errno()
-            if code == ENOENT && !remade {
-                remade = true
-                attempts -= 1
+            case .failed(let code):
+                throw UploadNames.failure(code, failure)
+            case .directoryMissing:
+                guard attempt == 0 else { break }
                 if mkdir(temporaryDirectory, 0o700) != 0 {
-                    let failed = cselect_errno()
-                    if failed != EEXIST {
-                        code = failed
-                        break
-                    }
+                    let code = cselect_errno()
+                    if code != EEXIST { throw UploadNames.failure(code, failure) }
                 }
-            } else if code != EEXIST {
-                break
             }
         }
-        throw UploadNames.failure(code, "cannot create a file in \(temporaryDirectory)")
+        throw UploadNames.failure(ENOENT, failure)
     }
 }

@@ -27,10 +27,9 @@ final class LogSink {
         case .standardError:
             return LogSink(descriptor: Descriptor(2))
         case .file(let path):
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            guard fd >= 0 else { throw Errno("open \(path)") }
-            let descriptor = Descriptor(fd)
-            descriptor.setNonBlocking()
+            guard let descriptor = Descriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else {
+                throw Errno("open \(path)")
+            }
             return LogSink(descriptor: descriptor)
         }
     }
