@@ -3,24 +3,6 @@ import CSelect
 import Glibc
 #endif
 
-/// A request matched to its virtual server and location. A class: it is handed along several steps, and
-/// copying a location's many settings at each would cost more than the request's one allocation.
-final class RoutedRequest {
-    let head: RequestHead
-    let target: RequestTarget
-    let server: VirtualServer
-    let location: Location
-
-    init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location) {
-        self.head = head
-        self.target = target
-        self.server = server
-        self.location = location
-    }
-
-    var method: Method? { head.method }
-}
-
 /// Decides the response to a routed request: redirect, method checks, then the resource
 /// (file, index, listing) or an error page. The order of checks is the issue's:
 /// route → return → method → resource, so a disallowed method is 405 even on a missing file.
@@ -31,31 +13,15 @@ final class Responder {
     private var variantIndex = VariantIndex()
     private var credentialCache: CredentialCache
 
-    /// `client_body_temp_path` directories set in the configuration: no request may reach into them.
-    private let configuredTemporaries: [String]
-
     /// `secretKey` keys the credential cache (the server's one key, drawn at start-up).
     init(router: Router, secretKey: SecretKey) {
         self.router = router
         credentialCache = CredentialCache(key: secretKey)
-        var configured: Set<String> = []
-        for server in router.config.servers {
-            for location in server.locations {
-                if let temporaries = location.bodyTemporaries, temporaries.isConfigured {
-                    configured.insert(temporaries.path)
-                }
-            }
-        }
-        configuredTemporaries = configured.sorted()
     }
 
     /// Decodes the target and picks server and location; throws 400 for a malformed target.
     func route(_ head: RequestHead, arrivingOn local: Endpoint) throws(HTTPError) -> RoutedRequest {
-        let target = try RequestTarget.parse(head.target)
-        let host = target.authority ?? head.headers["host"]
-        let server = router.server(forHost: host, localEndpoint: local)
-        let location = router.location(for: target.path, in: server)
-        return RoutedRequest(head: head, target: target, server: server, location: location)
+        try router.route(head, arrivingOn: local)
     }
 
     /// How a request is answered: a response decided now, or a CGI script to run.
@@ -72,7 +38,7 @@ final class Responder {
         if request.target.path == "*" { return .response(serverWide(request)) }
         let location = request.location
         // Bodies in flight are nobody's business, whatever the method: as if the directory did not exist.
-        if location.redirect == nil, Responder.namesTemporaries(request.target.path.utf8) {
+        if location.redirect == nil, router.temporaryAreas.hide(requestPath: request.target.path) {
             return .response(errorResponse(.notFound, for: request))
         }
         if location.redirect == nil, let denied = authorizationFailure(for: request, from: client) {
@@ -120,45 +86,12 @@ final class Responder {
     /// Where writes and deletes go: the upload store when the location has one (the path after the location's
     /// prefix, inside it), else the file the path names under root or alias. Never outside either.
     private func writablePath(for request: RoutedRequest) -> String? {
-        guard !request.target.hasEncodedSlash else { return nil }
         var location = request.location
         if let store = location.uploadStore {
             location.source = .alias(store)
             if case .exact(let path) = location.match { location.match = .prefix(path) }
         }
-        guard let path = PathResolver.fileSystemPath(for: request.target.path, in: location),
-              !isTemporaryArea(path) else { return nil }
-        return path
-    }
-
-    /// A file-system path inside a directory where bodies wait (the default one by its name, a configured
-    /// one by its path), which no request may read, list, write or delete.
-    private func isTemporaryArea(_ fsPath: String) -> Bool {
-        if Responder.namesTemporaries(fsPath.utf8) { return true }
-        for directory in configuredTemporaries where fsPath.utf8.starts(with: directory.utf8) {
-            let rest = fsPath.utf8.dropFirst(directory.utf8.count)
-            if rest.isEmpty || rest.first == UInt8(ascii: "/") || directory.hasSuffix("/") { return true }
-        }
-        return false
-    }
-
-    /// True when a `/`-separated path has a segment named like the default temporaries directory.
-    static func namesTemporaries(_ path: String.UTF8View) -> Bool {
-        let name = BodyTemporaries.defaultName.utf8
-        let slash = UInt8(ascii: "/")
-        var index = path.startIndex
-        while let found = path[index...].firstIndex(of: slash) {
-            let segment = path.index(after: found)
-            // Cheap rejection first: the segment must start with the name's first byte.
-            if segment < path.endIndex, path[segment] == UInt8(ascii: "."),
-               path[segment...].starts(with: name) {
-                let end = path.index(segment, offsetBy: name.count)
-                if end == path.endIndex || path[end] == slash { return true }
-            }
-            index = segment
-            if index == path.endIndex { break }
-        }
-        return false
+        return PathResolver.reachablePath(for: request.target, in: location, outside: router.temporaryAreas)
     }
 
     /// RFC 9110 §13.1: If-Match, If-None-Match and If-Unmodified-Since are checked before a PUT or DELETE
@@ -347,9 +280,8 @@ final class Responder {
     // MARK: Resources
 
     private func resource(for request: RoutedRequest) -> Response {
-        let path = request.target.path
-        guard !request.target.hasEncodedSlash,
-              let fsPath = PathResolver.fileSystemPath(for: path, in: request.location), !isTemporaryArea(fsPath)
+        guard let fsPath = PathResolver.reachablePath(for: request.target, in: request.location,
+                                                      outside: router.temporaryAreas)
         else { return errorResponse(.notFound, for: request) }
 
         switch FileInfo.lookUp(fsPath) {
