@@ -1,5 +1,100 @@
-/// The built-in HTML page for each error status the server sends.
-public enum ErrorPages {
+import CSelect
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Error responses: the location's `error_page` when it names a readable file, else the built-in HTML page
+/// for the status; redirects and `return` texts, which are built the same way.
+public struct ErrorPages {
+    /// For the pages `error_page` names, found through the request's server and locations.
+    let router: Router
+    /// The type of every page the server writes itself.
+    static let htmlType = "text/html; charset=utf-8"
+    /// The built-in pages of the standard statuses, built once.
+    private static let cache: [Int: (status: Status, page: [UInt8])] = {
+        var pages: [Int: (status: Status, page: [UInt8])] = [:]
+        for (code, status) in Status.known { pages[code] = (status, page(for: status)) }
+        return pages
+    }()
+
+    /// The error page for `status`: the location's `error_page` when it names a readable file (served with
+    /// the original status), else the built-in page.
+    func response(_ status: Status, for request: RoutedRequest) -> Response {
+        response(status, server: request.server, location: request.location, isHead: request.method == .head)
+    }
+
+    /// For a request that could not be routed (unparsable): the pages of the endpoint's default server.
+    func response(_ status: Status, arrivingOn local: Endpoint) -> Response {
+        let server = router.server(forHost: nil, localEndpoint: local)
+        return response(status, server: server, location: router.location(for: "/", in: server), isHead: false)
+    }
+
+    /// Right after open() or unlink() failed: permissions are the client's problem (403), running out of
+    /// descriptors is ours and passes (503).
+    func fileAccessFailure(for request: RoutedRequest) -> Response {
+        let code = cselect_errno()
+        return response(code == EACCES || code == EPERM ? .forbidden : .serviceUnavailable, for: request)
+    }
+
+    private func response(_ status: Status, server: VirtualServer, location: Location, isHead: Bool) -> Response {
+        if let uri = location.errorPages[status.code] {
+            if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
+                var response = Self.builtIn(.found)
+                response.headers.append(("Location", uri))
+                return Self.headOnly(response, isHead)
+            }
+            let pagePath = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+            let pageLocation = router.location(for: pagePath, in: server)
+            if let fsPath = PathResolver.fileSystemPath(for: pagePath, in: pageLocation),
+               case .regular(let identity) = FileInfo.lookUp(fsPath),
+               var response = StaticFiles.fileResponse(fsPath, identity, status: status, isHead: isHead) {
+                response.lastModified = nil
+                return response
+            }
+        }
+        var response = Self.headOnly(Self.builtIn(status), isHead)
+        // RFC 9110 §10.2.3: a client told we are out of resources learns when to come back.
+        if status == .serviceUnavailable { response.headers.append(("Retry-After", "1")) }
+        return response
+    }
+
+    /// A `return` directive's answer: a redirect, or its text as the body (nginx sends it as text/plain).
+    func response(to rule: Location.Redirect, for request: RoutedRequest) -> Response {
+        let status = Status(code: rule.status)
+        switch rule.status {
+        case 301, 302, 303, 307, 308:
+            return redirect(status, to: rule.target, for: request)
+        default:
+            let body = Array(rule.target.utf8)
+            if status.code >= 400 && body.isEmpty { return response(status, for: request) }
+            return Self.headAware(Response(status: status, contentType: "text/plain; charset=utf-8",
+                                           body: .bytes(body)), for: request)
+        }
+    }
+
+    /// The built-in page of `status` with a `Location` header.
+    func redirect(_ status: Status, to location: String, for request: RoutedRequest) -> Response {
+        var response = Self.builtIn(status)
+        response.headers.append(("Location", location))
+        return Self.headAware(response, for: request)
+    }
+
+    private static func builtIn(_ status: Status) -> Response {
+        Response(status: status, contentType: htmlType, body: .bytes(defaultPage(for: status)))
+    }
+
+    /// HEAD gets the GET headers without the body.
+    static func headAware(_ response: Response, for request: RoutedRequest) -> Response {
+        headOnly(response, request.method == .head)
+    }
+
+    private static func headOnly(_ response: Response, _ isHead: Bool) -> Response {
+        guard isHead, case .bytes(let bytes) = response.body else { return response }
+        var head = response
+        head.body = .empty
+        head.contentLength = bytes.count
+        return head
+    }
     /// The page for `status`. Pages of the standard statuses are built once and shared, since this runs on
     /// the error path of a server that may be under attack; a status with a non-standard reason phrase
     /// is built on each call.
@@ -7,12 +102,6 @@ public enum ErrorPages {
         if let cached = cache[status.code], cached.status == status { return cached.page }
         return page(for: status)
     }
-
-    private static let cache: [Int: (status: Status, page: [UInt8])] = {
-        var pages: [Int: (status: Status, page: [UInt8])] = [:]
-        for (code, status) in Status.known { pages[code] = (status, page(for: status)) }
-        return pages
-    }()
 
     /// One sentence for a visitor who does not know HTTP.
     static func explanation(for code: Int) -> String {

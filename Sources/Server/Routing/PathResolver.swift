@@ -35,6 +35,15 @@ public enum PathResolver {
         target.hasEncodedSlash ? nil : fileSystemPath(for: target.path, in: location)
     }
 
+    /// The file a request may reach: as above, and nil inside a directory where bodies wait (a 404 for every
+    /// method, as if it did not exist).
+    static func reachablePath(for target: RequestTarget, in location: Location, outside areas: TemporaryAreas)
+        -> String? {
+        guard let fsPath = fileSystemPath(for: target, in: location), !areas.contain(fileSystemPath: fsPath)
+        else { return nil }
+        return fsPath
+    }
+
     /// True when `path` starts with "/" and has no empty, "." or ".." segment and no NUL, so appending it to a
     /// directory stays inside that directory. A trailing "/" is allowed.
     private static func isContained<C: Collection>(_ path: C) -> Bool where C.Element == UInt8 {

@@ -4,9 +4,12 @@ public struct Router: Sendable {
     private let endpoints: [Endpoint]
     /// For each endpoint some server listens on, its servers' names ready for lookup.
     private let tables: [Endpoint: NameTable]
+    /// Where bodies wait: hidden from every request.
+    let temporaryAreas: TemporaryAreas
 
     public init(config: Config) {
         self.config = config
+        temporaryAreas = TemporaryAreas(config: config)
         var tables: [Endpoint: NameTable] = [:]
         var seen: [Endpoint] = []
         for (index, server) in config.servers.enumerated() {
@@ -60,6 +63,14 @@ public struct Router: Sendable {
         }
         // Every server has a `/` prefix; only a path not starting with `/` (`OPTIONS *`) gets here.
         return server.locations[best >= 0 ? best : 0]
+    }
+
+    /// Decodes the target and picks server and location; throws 400 for a malformed target.
+    func route(_ head: RequestHead, arrivingOn local: Endpoint) throws(HTTPError) -> RoutedRequest {
+        let target = try RequestTarget.parse(head.target)
+        let server = server(forHost: target.authority ?? head.headers["host"], localEndpoint: local)
+        let location = location(for: target.path, in: server)
+        return RoutedRequest(head: head, target: target, server: server, location: location)
     }
 
     static func wildcard(of endpoint: Endpoint) -> Endpoint {

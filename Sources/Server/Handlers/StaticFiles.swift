@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves what a GET, HEAD (or a POST answered as a GET) names under a location's root or alias: files with
+/// their validators, conditionals and ranges, directories (index, listing, slash redirect) and language
+/// variants. Owns what makes a hot resource cheap: the file cache, the listing cache and the variant index.
+final class StaticFiles {
+    private let errorPages: ErrorPages
+    private let temporaryAreas: TemporaryAreas
+    private var fileCache = FileCache()
+    private var listingCache = ListingCache()
+    private var variantIndex = VariantIndex()
+
+    init(errorPages: ErrorPages, temporaryAreas: TemporaryAreas) {
+        self.errorPages = errorPages
+        self.temporaryAreas = temporaryAreas
+    }
+
+    /// The resource the request's path names, or the error page saying why there is none.
+    func response(for request: RoutedRequest) -> Response {
+        guard let fsPath = PathResolver.reachablePath(for: request.target, in: request.location,
+                                                      outside: temporaryAreas)
+        else { return errorPages.response(.notFound, for: request) }
+
+        switch FileInfo.lookUp(fsPath) {
+        case .regular(let identity):
+            return serveFile(fsPath, identity, for: request)
+        case .directory(let identity):
+            return directoryResponse(fsPath, identity, for: request)
+        case .notFound:
+            return languageVariant(of: fsPath, for: request) ?? errorPages.response(.notFound, for: request)
+        case .forbidden:
+            return errorPages.response(.forbidden, for: request)
+        }
+    }
+
+    /// Remembers a small file read completely through select(), so the next hit needs no open().
+    func fileWasRead(_ bytes: [UInt8], from file: FileBody) {
+        fileCache.store(bytes, for: file.path, identity: file.identity)
+    }
+
+    private func directoryResponse(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
+        let path = request.target.path
+        guard path.hasSuffix("/") else {
+            // nginx: a directory asked for without its slash is a 301 to the slashed URI.
+            var location = PercentEncoding.encodePath(path) + "/"
+            if !request.target.query.isEmpty { location += "?" + request.target.query }
+            return errorPages.redirect(.movedPermanently, to: location, for: request)
+        }
+        let directory = fsPath.hasSuffix("/") ? fsPath : fsPath + "/"
+        for name in request.location.index {
+            let candidate = directory + name
+            if case .regular(let identity) = FileInfo.lookUp(candidate) {
+                return serveFile(candidate, identity, for: request)
+            }
+        }
+        guard request.location.autoindex else {
+            // A directory without index and listing is not revealed (ARCHITECTURE.md).
+            return errorPages.response(.notFound, for: request)
+        }
+        let html: [UInt8]
+        if let cached = listingCache.listing(of: directory, uriPath: path, identity: identity) {
+            html = cached
+        } else {
+            guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
+                return errorPages.response(.forbidden, for: request)
+            }
+            html = DirectoryListing.html(uriPath: path, entries: entries)
+            listingCache.store(html, of: directory, uriPath: path, identity: identity)
+        }
+        return ErrorPages.headAware(Response(status: .ok, contentType: ErrorPages.htmlType, body: .bytes(html)),
+                                    for: request)
+    }
+
+    /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
+    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary.
+    private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
+        guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let directory = String(fsPath[..<slash])
+        let name = String(fsPath[fsPath.utf8.index(after: slash)...])
+        guard !name.isEmpty, case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
+        let names = variantIndex.variantFileNames(of: name, in: directory, identity: identity)
+        guard !names.isEmpty else { return nil }
+        let variants = LanguageNegotiation.variants(of: name, among: names)
+        guard !variants.isEmpty else { return nil }
+        let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
+        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted),
+              case .regular(let identity) = FileInfo.lookUp(directory + "/" + best.fileName)
+        else {
+            var response = errorPages.response(.notFound, for: request)
+            response.headers.append(("Vary", "Accept-Language"))
+            return response
+        }
+        var response = serveFile(directory + "/" + best.fileName, identity, for: request)
+        let location = PercentEncoding.encodePath(request.targetDirectory)
+            + PercentEncoding.encodeSegment(best.fileName)
+        response.headers.append(("Content-Language", best.tag))
+        response.headers.append(("Content-Location", location))
+        response.headers.append(("Vary", "Accept-Language"))
+        return response
+    }
+
+    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one.
+    static func contentType(of fsPath: String) -> String {
+        let type = MIMETypes.contentType(forPath: fsPath)
+        guard type == MIMETypes.defaultType, let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
+              let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")), dot > slash,
+              !LanguageNegotiation.variants(of: String(fsPath[fsPath.utf8.index(after: slash)..<dot]),
+                                            among: [String(fsPath[fsPath.utf8.index(after: slash)...])]).isEmpty
+        else { return type }
+        return MIMETypes.contentType(forPath: String(fsPath[..<dot]))
+    }
+
+    /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
+    /// §13.2.2) and ranges (206/416, §14).
+    private func serveFile(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
+        let cached = fileCache.entry(for: fsPath, identity: identity) { Self.contentType(of: fsPath) }
+        let etag = cached.etag
+        let validators = Validators(etag: etag, lastModified: identity.modifiedSeconds)
+        let headers = request.head.headers
+        let method = request.method ?? .get
+        switch Conditional.evaluate(headers, method: method, current: validators) {
+        case .notModified:
+            var response = Response(status: .notModified)
+            response.headers = [("ETag", etag.field)]
+            response.lastModified = identity.modifiedSeconds
+            return response
+        case .preconditionFailed:
+            return errorPages.response(.preconditionFailed, for: request)
+        case .proceed:
+            break
+        }
+        var ranges: [ClosedRange<Int>] = []
+        if method == .get, let field = headers["range"],
+           Conditional.ifRangeAllowsPartial(headers, current: validators) {
+            switch ByteRange.resolve(field, length: identity.size) {
+            case .ignored:
+                break
+            case .unsatisfiable:
+                var response = errorPages.response(.rangeNotSatisfiable, for: request)
+                response.headers.append(("Content-Range", ByteRange.unsatisfiedContentRange(length: identity.size)))
+                return response
+            case .ranges(let resolved):
+                ranges = resolved
+            }
+        }
+        guard let response = Self.fileResponse(fsPath, identity, status: ranges.isEmpty ? .ok : .partialContent,
+                                               isHead: method == .head, ranges: ranges, cached: cached)
+        else { return errorPages.fileAccessFailure(for: request) }
+        return response
+    }
+
+    /// A file as a response: cached bytes, or an open descriptor streamed through the select loop; `ranges`
+    /// (already resolved) make it a 206 of one part or of multipart/byteranges. With the file's cache entry
+    /// its validators and type go out as rendered there; without (an error page), only its type.
+    /// nil when the file cannot be opened (permissions).
+    static func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
+                             ranges: [ClosedRange<Int>] = [], cached: FileCache.Entry? = nil) -> Response? {
+        let type = cached?.contentType ?? contentType(of: fsPath)
+        var segments = [FileBody.Segment(offset: 0, length: identity.size)]
+        var trailer: [UInt8] = []
+        var contentType = type
+        var headers: [(name: String, value: String)] = []
+        if ranges.count == 1 {
+            segments = [FileBody.Segment(offset: ranges[0].lowerBound, length: ranges[0].count)]
+            headers.append(("Content-Range", ByteRange.contentRange(ranges[0], length: identity.size)))
+        } else if ranges.count > 1 {
+            let parts = ByteRangesBody(ranges: ranges, length: identity.size, contentType: type)
+            segments = ranges.indices.map {
+                FileBody.Segment(prefix: parts.partHead($0), offset: ranges[$0].lowerBound, length: ranges[$0].count)
+            }
+            trailer = parts.closing
+            contentType = parts.contentType
+        }
+        let length = segments.reduce(trailer.count) { $0 + $1.prefix.count + $1.length }
+
+        var response: Response
+        if isHead {
+            response = Response(status: status, contentType: contentType, announcedLength: length)
+        } else if let bytes = cached?.bytes {
+            var body: [UInt8] = []
+            if ranges.isEmpty {
+                body = bytes
+            } else {
+                body.reserveCapacity(length)
+                for segment in segments {
+                    body += segment.prefix
+                    body += bytes[segment.offset..<segment.offset + segment.length]
+                }
+                body += trailer
+            }
+            response = Response(status: status, contentType: contentType, body: .bytes(body))
+        } else if length == 0 {
+            response = Response(status: status, contentType: contentType)
+        } else {
+            let fd = open(fsPath, O_RDONLY)
+            guard fd >= 0 else { return nil }
+            let descriptor = Descriptor(fd)
+            descriptor.setNonBlocking()
+            let body = FileBody(descriptor: descriptor, segments: segments, trailer: trailer, path: fsPath,
+                                identity: identity)
+            response = Response(status: status, contentType: contentType, body: .file(body))
+        }
+        response.headers = headers
+        if let cached {
+            // The entry's lines replace the type (unless multipart) and the validators.
+            response.headerLines = ranges.count > 1 ? cached.validatorLines : cached.headerLines
+            if ranges.count <= 1 { response.contentType = nil }
+        }
+        return response
+    }
+}
