@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test audit audit-selftest asan valgrind bench soak fuzz fuzz-replay run clean
+.PHONY: all deps test layers audit audit-selftest asan valgrind bench soak fuzz fuzz-replay run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -16,11 +16,16 @@ deps:
 # Integration tests drive the release ./webserv: a debug build is 10-50x slower on big bodies.
 test:
 	$(MAKE) deps
+	$(MAKE) layers
 	$(MAKE) audit-selftest
 	$(MAKE) all
 	$(SWIFT) test
 	$(MAKE) audit
 	$(MAKE) fuzz-replay
+
+# The folders of Sources/Server layer without a cycle (ARCHITECTURE.md): each uses only those below it.
+layers:
+	python3 scripts/layers.py
 
 # strace over real traffic: every read/write on a descriptor select() reported ready (the brief's rule).
 audit: all

@@ -7,7 +7,7 @@ constants its files declare at top level; a file uses a name when the name appea
 string literals aside, interpolations included). Prints the folder dependency graph; exits 1 on any edge that
 goes up or sideways, naming the file and the name.
 
-    scripts/layers.py [--graph]
+    scripts/layers.py [--graph] [--root DIR]
 """
 import os
 import re
@@ -78,22 +78,23 @@ def code_only(text):
     return "".join(out)
 
 
-def layer_of(path):
-    relative = os.path.relpath(path, ROOT)
+def layer_of(path, root):
+    relative = os.path.relpath(path, root)
     return relative.split(os.sep)[0] if os.sep in relative else "Server"
 
 
-def main():
+def main(argv):
+    root = argv[argv.index("--root") + 1] if "--root" in argv else ROOT
     files = []
-    for directory, _, names in os.walk(ROOT):
+    for directory, _, names in os.walk(root):
         files += [os.path.join(directory, name) for name in names if name.endswith(".swift")]
     code = {path: code_only(open(path, encoding="utf-8").read()) for path in sorted(files)}
     problems = []
     owner = {}
     for path, text in code.items():
-        layer = layer_of(path)
+        layer = layer_of(path, root)
         if layer not in LAYERS:
-            problems.append(f"{os.path.relpath(path, ROOT)}: folder {layer} is not in the layer list")
+            problems.append(f"{os.path.relpath(path, root)}: folder {layer} is not in the layer list")
             continue
         for modifiers, name in DECLARATION.findall(text):
             if "private" in modifiers:
@@ -103,7 +104,7 @@ def main():
             owner[name] = layer
     edges = {}
     for path, text in code.items():
-        layer = layer_of(path)
+        layer = layer_of(path, root)
         if layer not in LAYERS:
             continue
         for name in set(IDENTIFIER.findall(text)):
@@ -112,8 +113,8 @@ def main():
                 continue
             edges.setdefault((layer, target), set()).add(name)
             if LAYERS.index(target) < LAYERS.index(layer):
-                problems.append(f"{os.path.relpath(path, ROOT)}: {layer} uses {name} from {target}, a layer above it")
-    if "--graph" in sys.argv or problems:
+                problems.append(f"{os.path.relpath(path, root)}: {layer} uses {name} from {target}, a layer above it")
+    if "--graph" in argv or problems:
         for layer in LAYERS:
             used = sorted({target for (source, target) in edges if source == layer}, key=LAYERS.index)
             print(f"{layer:10} -> {', '.join(used) if used else '(nothing)'}")
@@ -127,4 +128,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -17,9 +17,13 @@ import Testing
                 try FileManager.default.createDirectory(atPath: directory + "/" + path, withIntermediateDirectories: true)
             }
             try Data("hello\n".utf8).write(to: URL(fileURLWithPath: directory + "/www/index.html"))
-            try Data("print('Content-Type: text/plain\\n')\n".utf8)
-                .write(to: URL(fileURLWithPath: directory + "/www/cgi/run.py"))
-            try Data("alice:$1$salt1234$x6Pc8rTqu2OeLTDxqW4FB/\n".utf8)
+            for script in ["cgi/run.py", "private/run.py"] {
+                try FileManager.default.createDirectory(atPath: directory + "/www/private", withIntermediateDirectories: true)
+                try Data("print('Content-Type: text/plain\\n')\n".utf8)
+                    .write(to: URL(fileURLWithPath: directory + "/www/" + script))
+            }
+            // alice's password is "secret" (`openssl passwd -1 -salt salt1234 secret`).
+            try Data("alice:$1$salt1234$GexpiwjB8qThXlxv/yIG6.\n".utf8)
                 .write(to: URL(fileURLWithPath: directory + "/users"))
             var config = try ConfigParser.parse(text: """
                 server {
@@ -29,7 +33,10 @@ import Testing
                     location / { allow_methods GET HEAD POST; }
                     location /cgi/ { allow_methods GET POST; cgi .py /usr/bin/python3; }
                     location /up/ { allow_methods GET POST PUT DELETE; upload_store \(directory)/store; }
-                    location /private/ { auth_basic "Members"; auth_basic_user_file \(directory)/users; }
+                    location /private/ {
+                        auth_basic "Members"; auth_basic_user_file \(directory)/users;
+                        allow_methods GET; cgi .py /usr/bin/python3;
+                    }
                 }
                 """, sourcePath: directory + "/webserv.conf")
             try ConfigParser.loadUserFiles(into: &config)
@@ -173,5 +180,17 @@ import Testing
         }
         #expect(job.remoteUser == nil)
         #expect(job.script.scriptName == "/cgi/run.py")
+    }
+
+    /// The user Basic authentication let through is resolved once, with the check, and is the one the script
+    /// sees as REMOTE_USER.
+    @Test func cgiJobCarriesTheAuthenticatedUser() throws {
+        let site = try Site()
+        let plan = try site.plan("GET /private/run.py HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n")
+        guard case .runCGI(let job, _) = plan.action else {
+            Issue.record("not a CGI plan: \(Self.outcome(plan))")
+            return
+        }
+        #expect(job.remoteUser == "alice")
     }
 }

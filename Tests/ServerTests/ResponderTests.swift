@@ -92,7 +92,7 @@ import Testing
         case .response(let response):
             let location = response.headers.first { $0.name == "Location" }.map { " " + $0.value } ?? ""
             return "\(response.status.code)" + location
-        case .cgi(let script):
+        case .cgi(let script, _):
             return "cgi \(script.filePath)"
         case .upload(let directory, _, let kind, let uriBase):
             var kind = "\(kind)"

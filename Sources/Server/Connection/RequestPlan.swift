@@ -49,9 +49,9 @@ struct RequestPlan {
         // RFC 9110 §10.1.1: a client that waits for 100 Continue gets it once we will read its body.
         let continues = head.expectsContinue && framing != .none
         switch responder.handle(request, from: client) {
-        case .cgi(let script):
-            let job = CGIJob(request: request, script: script, terms: terms,
-                             remoteUser: responder.remoteUser(of: request), bodyLength: hasBody ? nil : framing.length)
+        case .cgi(let script, let user):
+            let job = CGIJob(request: request, script: script, terms: terms, remoteUser: user,
+                             bodyLength: hasBody ? nil : framing.length)
             self.init(request, .runCGI(job, body: hasBody ? BodyReader(framing: framing, limit: limit) : nil),
                       sendsContinue: continues)
         case .upload(let directory, let temporaries, let kind, let uriBase):

@@ -10,35 +10,36 @@ struct Authorization {
         credentialCache = CredentialCache(key: secretKey)
     }
 
-    /// nil when the location is open or the request carries valid Basic credentials; else the 401 with its
-    /// challenge, or 429 for an address that failed too often.
-    mutating func failure(for request: RoutedRequest, from client: String) -> Response? {
-        guard let realm = request.location.authRealm else { return nil }
+    /// What the check says of a request.
+    enum Verdict {
+        /// Let through: the location is open (`user` nil), or `user` gave valid credentials.
+        case allowed(user: String?)
+        /// The 401 with its challenge, or 429 for an address that failed too often.
+        case denied(Response)
+    }
+
+    /// Checks the request's Basic credentials once; the user found is the one REMOTE_USER names.
+    mutating func check(_ request: RoutedRequest, from client: String) -> Verdict {
+        guard let realm = request.location.authRealm else { return .allowed(user: nil) }
         guard let users = request.location.authUsers else {
-            return errorPages.response(.internalServerError, for: request)
+            return .denied(errorPages.response(.internalServerError, for: request))
         }
         if let field = request.head.headers["authorization"],
            let credentials = BasicAuth.credentials(fromAuthorization: field) {
             switch credentialCache.check(credentials, against: users, from: client, now: ContinuousClock.now) {
             case .allowed:
-                return nil
+                return .allowed(user: credentials.user)
             case .throttled(let seconds):
                 // RFC 6585 §4: too many failed attempts from this address; no crypt() is run for it meanwhile.
                 var response = errorPages.response(.tooManyRequests, for: request)
                 response.headers.append(("Retry-After", String(seconds)))
-                return response
+                return .denied(response)
             case .refused:
                 break
             }
         }
         var response = errorPages.response(.unauthorized, for: request)
         response.headers.append(("WWW-Authenticate", BasicAuth.challenge(realm: realm)))
-        return response
-    }
-
-    /// The authenticated user of a request (for REMOTE_USER), once `failure(for:from:)` let it through.
-    static func remoteUser(of request: RoutedRequest) -> String? {
-        guard request.location.authRealm != nil, let field = request.head.headers["authorization"] else { return nil }
-        return BasicAuth.credentials(fromAuthorization: field)?.user
+        return .denied(response)
     }
 }

@@ -20,7 +20,8 @@ final class Responder {
     /// How a request is answered: a response decided now, or a CGI script to run.
     enum Handling {
         case response(Response)
-        case cgi(CGIScript)
+        /// Run `script`; `remoteUser` is the user authentication let through (REMOTE_USER).
+        case cgi(CGIScript, remoteUser: String?)
         /// The body is stored in `directory` by way of `temporaries`: `uriBase` is the URI of `directory`,
         /// for the links in the answer.
         case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String)
@@ -39,13 +40,17 @@ final class Responder {
         if location.redirect == nil, router.temporaryAreas.hide(requestPath: request.target.path) {
             return .response(errorPages.response(.notFound, for: request))
         }
-        if location.redirect == nil, let denied = authorization.failure(for: request, from: client) {
-            return .response(denied)
+        var user: String?
+        if location.redirect == nil {
+            switch authorization.check(request, from: client) {
+            case .allowed(let allowed): user = allowed
+            case .denied(let response): return .response(response)
+            }
         }
         guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
         else { return .response(respond(to: request)) }
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
-            return runnable(script, for: request)
+            return runnable(script, user: user, for: request)
         }
         if method == .put || method == .delete, let refused = uploads.failedPrecondition(for: request, method: method) {
             return .response(refused)
@@ -62,10 +67,10 @@ final class Responder {
         }
     }
 
-    private func runnable(_ script: CGIScript, for request: RoutedRequest) -> Handling {
+    private func runnable(_ script: CGIScript, user: String?, for request: RoutedRequest) -> Handling {
         switch FileInfo.lookUp(script.filePath) {
         case .regular:
-            return .cgi(script)
+            return .cgi(script, remoteUser: user)
         case .notFound:
             return .response(errorPages.response(.notFound, for: request))
         case .forbidden:
@@ -136,11 +141,6 @@ final class Responder {
     /// The answer once an upload's files are in place.
     func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
         uploads.response(stored, uriBase: uriBase, isPut: isPut)
-    }
-
-    /// The authenticated user of a request (for REMOTE_USER).
-    func remoteUser(of request: RoutedRequest) -> String? {
-        Authorization.remoteUser(of: request)
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().

@@ -194,10 +194,7 @@ final class StaticFiles {
         } else if length == 0 {
             response = Response(status: status, contentType: contentType)
         } else {
-            let fd = open(fsPath, O_RDONLY)
-            guard fd >= 0 else { return nil }
-            let descriptor = Descriptor(fd)
-            descriptor.setNonBlocking()
+            guard let descriptor = Descriptor.open(fsPath, O_RDONLY) else { return nil }
             let body = FileBody(descriptor: descriptor, segments: segments, trailer: trailer, path: fsPath,
                                 identity: identity)
             response = Response(status: status, contentType: contentType, body: .file(body))
