@@ -25,6 +25,8 @@ public final class Server {
     /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
     private var drainDeadline: ContinuousClock.Instant?
     private var reactor = Reactor()
+    /// The distinct log sinks (access and error log may share one).
+    private let logs: [LogSink]
     static let acceptBatch = 64
     /// Rejections in flight at once, past `max_connections`; beyond that the kernel's backlog holds clients.
     static let rejectionReserve = 64
@@ -36,6 +38,7 @@ public final class Server {
         tzset()
         let errorLog = try LogSink.open(config.errorLog)
         let accessLog = config.accessLog == config.errorLog ? errorLog : try LogSink.open(config.accessLog)
+        logs = accessLog === errorLog ? [errorLog] : [errorLog, accessLog]
         cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
         let secretKey = SecretKey.draw()
         context = ServerContext(responder: Responder(router: router, secretKey: secretKey), errorLog: errorLog,
@@ -211,11 +214,6 @@ public final class Server {
         connections.compactMap { connection in connection.idleSince.map { (connection, $0) } }
             .sorted { $0.1 > $1.1 }
             .map(\.0)
-    }
-
-    /// The distinct log sinks (access and error log may share one).
-    private var logs: [LogSink] {
-        context.accessLog === context.errorLog ? [context.errorLog] : [context.errorLog, context.accessLog]
     }
 
     private func flushLogs() {

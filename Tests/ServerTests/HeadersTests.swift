@@ -85,4 +85,24 @@ private func parsedHead(_ fields: String, version: String = "HTTP/1.1") throws -
         #expect(try !parsedHead("Host: a\r\n").expectsContinue)
         #expect(try !parsedHead("Host: a\r\nExpect: 100-continue\r\n", version: "HTTP/1.0").expectsContinue)
     }
+
+    /// Absent names are settled by their length alone; present ones, of any length (past 63 too), and
+    /// names of a present length that are not there still answer right, parsed or appended.
+    @Test func lookupsAgreeWithTheFieldsWhateverTheirLength() throws {
+        let long = String(repeating: "x", count: 70)
+        let longer = String(repeating: "y", count: 90)
+        let parsed = try parsedHead("Host: a\r\nAccept: */*\r\n\(long): 1\r\n").headers
+        var appended = Headers([("Host", "a"), ("Accept", "*/*")])
+        appended.append(name: long, value: "1")
+        for headers in [parsed, appended] {
+            #expect(headers["HOST"] == "a")
+            #expect(headers[long.uppercased()] == "1")
+            #expect(headers[longer] == nil)
+            #expect(headers["expect"] == nil)          // the length of "accept", not its name
+            #expect(headers["range"] == nil)
+            #expect(!headers.contains("If-None-Match"))
+            #expect(headers.values(named: "accept") == ["*/*"])
+        }
+        #expect(Headers()["host"] == nil)
+    }
 }

@@ -14,6 +14,9 @@ public struct Headers: Sendable {
     /// The field lines as received (one copy per request); `fields` indexes into it.
     private(set) var bytes: [UInt8]
     private(set) var fields: [Field]
+    /// One bit per name length present: most names looked up are absent (If-Match, Range, Authorization…
+    /// on a plain GET), and their length's bit settles it without comparing a single name.
+    private var signature: UInt64 = 0
 
     public init() {
         bytes = []
@@ -24,6 +27,7 @@ public struct Headers: Sendable {
     init(bytes: [UInt8], fields: [Field]) {
         self.bytes = bytes
         self.fields = fields
+        for field in fields { signature |= signatureBit(of: field) }
     }
 
     /// Builds headers from name/value pairs (tests, CGI responses, synthetic requests).
@@ -40,6 +44,7 @@ public struct Headers: Sendable {
         bytes.append(contentsOf: value.utf8)
         fields.append(Field(nameStart: nameStart, nameEnd: nameEnd, valueStart: nameEnd,
                             valueEnd: Int32(bytes.count)))
+        signature |= signatureBit(of: fields[fields.count - 1])
     }
 
     /// The first value of the named field (case-insensitive), without surrounding whitespace.
@@ -56,6 +61,7 @@ public struct Headers: Sendable {
     /// Every value of the named field, in order.
     public func values(named name: String) -> [String] {
         var result: [String] = []
+        guard mayContain(name) else { return result }
         for field in fields where nameMatches(field, name) { result.append(string(field.value)) }
         return result
     }
@@ -85,6 +91,7 @@ public struct Headers: Sendable {
 
     /// The first value of the named field as a byte range of `bytes`.
     func firstValueRange(named name: String) -> Range<Int>? {
+        guard mayContain(name) else { return nil }
         for field in fields where nameMatches(field, name) { return field.value }
         return nil
     }
@@ -92,6 +99,7 @@ public struct Headers: Sendable {
     /// Calls `body` with each element of a comma-separated list field, trimmed of OWS; empty elements are
     /// skipped (RFC 9110 §5.6.1.2) unless `keepingEmpty`. Covers every field of that name, in order.
     func forEachListElement(named name: String, keepingEmpty: Bool = false, _ body: (ArraySlice<UInt8>) -> Void) {
+        guard mayContain(name) else { return }
         for field in fields where nameMatches(field, name) {
             var elementStart = field.value.lowerBound
             for i in field.value.lowerBound...field.value.upperBound
@@ -101,6 +109,21 @@ public struct Headers: Sendable {
                 elementStart = i + 1
             }
         }
+    }
+
+    /// False when no field can have this name: no field has its length (O(1) to read from a native string,
+    /// unlike its bytes).
+    @inline(__always) private func mayContain(_ name: String) -> Bool {
+        signature & Headers.signatureBit(length: name.utf8.count) != 0
+    }
+
+    private func signatureBit(of field: Field) -> UInt64 {
+        Headers.signatureBit(length: field.name.count)
+    }
+
+    @inline(__always)
+    private static func signatureBit(length: Int) -> UInt64 {
+        1 << UInt64(min(length, 63))
     }
 
     private func nameMatches(_ field: Field, _ name: String) -> Bool {

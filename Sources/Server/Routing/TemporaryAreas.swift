@@ -3,6 +3,7 @@
 struct TemporaryAreas: Sendable {
     /// `client_body_temp_path` directories set in the configuration, sorted.
     let configured: [String]
+    private static let defaultName = Array(BodyTemporaries.defaultName.utf8)
 
     init(config: Config) {
         var configured: Set<String> = []
@@ -35,19 +36,28 @@ struct TemporaryAreas: Sendable {
 
     /// True when a `/`-separated path has a segment named like the default temporaries directory.
     static func namesDefaultArea(_ path: String.UTF8View) -> Bool {
-        let name = BodyTemporaries.defaultName.utf8
-        let slash = UInt8(ascii: "/")
-        var index = path.startIndex
-        while let found = path[index...].firstIndex(of: slash) {
-            let segment = path.index(after: found)
-            // Cheap rejection first: the segment must start with the name's first byte.
-            if segment < path.endIndex, path[segment] == UInt8(ascii: "."),
-               path[segment...].starts(with: name) {
-                let end = path.index(segment, offsetBy: name.count)
-                if end == path.endIndex || path[end] == slash { return true }
+        // A native string's bytes are contiguous: scanning them directly avoids String.Index work per byte.
+        path.withContiguousStorageIfAvailable(namesDefaultArea) ?? namesDefaultArea(Array(path)[...])
+    }
+
+    private static func namesDefaultArea<Bytes: RandomAccessCollection<UInt8>>(_ path: Bytes) -> Bool
+    where Bytes.Index == Int {
+        let name = defaultName
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var i = path.startIndex
+        let end = path.endIndex
+        // Cheap rejection first: a segment must start with "/." to be considered at all.
+        while i + name.count < end {
+            if path[i] == slash && path[i + 1] == dot {
+                var matches = true
+                for k in 1..<name.count where path[i + 1 + k] != name[k] {
+                    matches = false
+                    break
+                }
+                let after = i + 1 + name.count
+                if matches && (after == end || path[after] == slash) { return true }
             }
-            index = segment
-            if index == path.endIndex { break }
+            i += 1
         }
         return false
     }
