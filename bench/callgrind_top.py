@@ -21,6 +21,7 @@ from collections import defaultdict
 WATCHED_CALLS = ["malloc", "free", "calloc", "realloc", "swift_allocObject", "swift_deallocClassInstance",
                  "swift_retain", "swift_release", "swift_bridgeObjectRetain", "swift_bridgeObjectRelease",
                  "swift_beginAccess", "swift_isUniquelyReferenced_nonNull_native"]
+RECURSION = re.compile(r"'\d+$")          # callgrind names a function's deeper recursion levels f'2, f'3
 NAME_LINE = re.compile(r"^(ob|fl|fi|fe|fn|cob|cfi|cfl|cfn)=(?:\((\d+)\))?\s*(.*)$")
 
 
@@ -135,15 +136,18 @@ def main():
         out.append(f"{ir / n:>12,.0f} {100 * ir / total:6.1f} %  {label(key)}")
 
     out.append("")
-    out.append(f"top {args.top} by self Ir per request")
-    for ir, key in sorted(((ir, key) for key, ir in self_ir.items()), reverse=True)[:args.top]:
+    out.append(f"top {args.top} by self Ir per request (a recursion's levels, f'2 ..., counted as f)")
+    merged = defaultdict(int)
+    for (ob, fn), ir in self_ir.items():
+        merged[(ob, RECURSION.sub("", fn or ""))] += ir
+    for ir, key in sorted(((ir, key) for key, ir in merged.items()), reverse=True)[:args.top]:
         out.append(f"{ir / n:>12,.0f} {100 * ir / total:6.1f} %  {label(key)}")
 
     out.append("")
     out.append("calls per request")
     by_name = defaultdict(int)
     for (_, fn), count in calls.items():
-        by_name[re.sub(r"'\d+$", "", fn or "")] += count
+        by_name[RECURSION.sub("", fn or "")] += count
     for name in WATCHED_CALLS:
         out.append(f"{by_name.get(name, 0) / n:>12.2f}  {name}")
     print("\n".join(out))
