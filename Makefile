@@ -48,7 +48,7 @@ bench:
 	bench/run.sh
 
 # Instructions (callgrind) and syscalls (strace) per request of webserv, lighttpd and h2o: figures that do not
-# move from run to run, unlike req/s on a shared machine (about 10 minutes; bench/instr-table.sh).
+# move from run to run, unlike req/s on a shared machine (about 6 minutes; bench/instr-table.sh).
 bench-instr: all
 	WEBSERV_BIN=./webserv bench/instr-table.sh
 

@@ -71,8 +71,13 @@ wait_up() {  # pid: the server answers on the URL, within $timeout s, and is sti
     done
     return 1
 }
-load() {  # requests output: ab keep-alive run on the client CPU
-    timeout 900 "${client_cpu[@]}" ab -k -c "$conc" -n "$1" "$url" >"$2" 2>&1
+load() {  # requests output: ab keep-alive run on the client CPU; waited for in the background, so that an
+          # interrupt runs the cleanup at once
+    local apid
+    timeout 900 "${client_cpu[@]}" ab -k -c "$conc" -n "$1" "$url" >"$2" 2>&1 &
+    apid=$!; pids+=("$apid")
+    wait "$apid"
+    forget "$apid"
 }
 ab_field() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" "$2" | head -n 1; }
 check_ab() {  # output: completed requests on stdout, warnings for failures and missing keep-alive
