@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test layers audit audit-selftest asan valgrind bench soak fuzz fuzz-replay run clean
+.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-instr soak fuzz fuzz-replay run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -43,9 +43,14 @@ asan:
 valgrind: all
 	scripts/valgrind-leaks.sh
 
-# webserv against nginx and lighttpd on the same docroot (minutes; never part of `make test`).
+# webserv against nginx, lighttpd and h2o on the same docroot (minutes; never part of `make test`).
 bench:
 	bench/run.sh
+
+# Instructions (callgrind) and syscalls (strace) per request of webserv, lighttpd and h2o: figures that do not
+# move from run to run, unlike req/s on a shared machine (about 6 minutes; bench/instr-table.sh).
+bench-instr: all
+	WEBSERV_BIN=./webserv bench/instr-table.sh
 
 # siege -b 5 min, a million mixed requests with RSS sampled, slowhttptest -H/-B/-X with a probe (~15 minutes;
 # never part of `make test`). SOAK_ARGS=--quick checks the harness in about two.

@@ -6,7 +6,8 @@
                                                append one run
     report.py summarize RAW.tsv                write RAW-summary.tsv (median, min, max per workload and
                                                server) and print the table with webserv's ratio to the
-                                               better of nginx and lighttpd next to issue 5's targets
+                                               better of nginx and lighttpd next to issue 5's targets, and
+                                               its ratio to lighttpd and to h2o next to issue 11's
 """
 import argparse
 import os
@@ -18,7 +19,7 @@ COLUMNS = ["round", "workload", "server", "requests", "seconds", "req_per_s", "m
            "errors", "socket_errors", "status_errors", "cpu_s", "cpu_us_per_req",
            "conns", "answered", "held", "rss_before_kb", "rss_after_kb", "kb_per_conn", "open_s", "note"]
 METRICS = COLUMNS[3:21]
-SERVERS = ["webserv", "nginx", "lighttpd"]
+SERVERS = ["webserv", "nginx", "lighttpd", "h2o"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Workloads where a 4xx is the expected answer: wrk counts every status >= 400 as an error.
@@ -41,6 +42,16 @@ TARGETS = [
     ("idle1k", "kb_per_conn", "abs", 1.0, ("nginx", "lighttpd"), "≤ 1 KB/conn, all held"),
     ("idle10k", "kb_per_conn", "abs", 1.0, ("nginx", "lighttpd"), "≤ 1 KB/conn, all held"),
 ]
+
+# Issue 11's comparison: webserv ÷ each of these C peers, one at a time, on small keep-alive requests.
+# (workload, metric, better, threshold)
+PEER_RATIOS = [
+    ("1k-ka50", "req_per_s", "higher", 1.0),
+    ("1k-ka50", "cpu_us_per_req", "lower", 1.0),
+    ("404", "req_per_s", "higher", 1.0),
+    ("404", "cpu_us_per_req", "lower", 1.0),
+]
+RATIO_PEERS = ["lighttpd", "h2o"]
 
 FIGURE_NAMES = {"req_per_s": "req/s", "cpu_us_per_req": "CPU µs/req", "p99_ms": "p99 ms",
                 "mib_per_s": "MiB/s", "kb_per_conn": "KB/conn"}
@@ -232,6 +243,29 @@ def summarize(args):
         peer_text = f"{short(best[0])} ({best[1]})" if best else "n/a"
         out.append(f"{workload:<9} {name:<15} {short(ours) if ours is not None else 'n/a':>9} {peer_text:>20} "
                    f"{f'{ratio:.2f}×' if ratio is not None else '—':>7}  {label:<22} {verdict}")
+
+    peer_lines = []
+    for workload, metric, better, threshold in PEER_RATIOS:
+        if workload not in workloads:
+            continue
+        ours = median_of(agg.get((workload, "webserv")), metric)
+        cells = []
+        for peer in RATIO_PEERS:
+            theirs = median_of(agg.get((workload, peer)), metric)
+            if ours is None or not theirs:
+                cells.append(f"{'n/a':>22}")
+                continue
+            ratio = ours / theirs
+            ok = ratio >= threshold if better == "higher" else ratio <= threshold
+            cells.append(f"{f'{ratio:.2f}× ({short(theirs)})':>17} {'ok' if ok else 'MISS':>4}")
+        sign = "≥" if better == "higher" else "≤"
+        peer_lines.append(f"{workload:<9} {FIGURE_NAMES[metric]:<15} "
+                          f"{short(ours) if ours is not None else 'n/a':>9} {' '.join(cells)}  {sign} {threshold:.1f}×")
+    if peer_lines:
+        out.append("")
+        out.append("issue 11: webserv ÷ lighttpd and ÷ h2o (the peer's median in brackets), medians")
+        out.append(f"{'workload':<9} {'figure':<15} {'webserv':>9} {'÷ lighttpd':>22} {'÷ h2o':>22}  target")
+        out.extend(peer_lines)
 
     for (workload, server), f in agg.items():
         for metric in METRICS:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# webserv against nginx and lighttpd on 127.0.0.1, same docroot, servers in turn (issue 5, "Benchmarks").
+# webserv against nginx, lighttpd and h2o on 127.0.0.1, same docroot, servers in turn (issue 5, "Benchmarks").
 #
 #   bench/run.sh [--quick] [workload...]      default: every workload below, 3 rounds
 #
 # Workloads: 1k-ka50 1k-ka500 1k-close 10m 404 dirlist php py idle1k idle10k (and 100k, only when named).
 # Environment: BENCH_ROUNDS, BENCH_DURATION (seconds per wrk run), BENCH_WARMUP (seconds),
-#              WEBSERV_BIN (a prebuilt binary: skips the build), BENCH_PORT (first of three ports).
+#              WEBSERV_BIN (a prebuilt binary: skips the build), BENCH_PORT (first of four ports).
 # Servers run on CPU 0 and the client on CPU 1 (taskset). Each measurement starts a fresh server, warms it
 # up, runs wrk and reads the server's CPU time from /proc before and after; then the next server. The order of
 # servers rotates each round so none always runs first or last on a machine whose load drifts.
@@ -18,7 +18,7 @@ DURATION="${BENCH_DURATION:-10}"
 WARMUP="${BENCH_WARMUP:-2}"
 PORT0="${BENCH_PORT:-18181}"
 DEFAULT_WORKLOADS=(1k-ka50 1k-ka500 1k-close 10m 404 dirlist php py idle1k idle10k)
-SERVERS=(webserv nginx lighttpd)
+SERVERS=(webserv nginx lighttpd h2o)
 PYTHON=/usr/bin/python3             # the system one: a pyenv shim would add its own start-up to every CGI hit
 [[ -x $PYTHON ]] || PYTHON="$(command -v python3)"
 
@@ -36,22 +36,9 @@ done
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- tools -----------------------------------------------------------------------------------------------
-install_missing() {
-    local missing=()
-    command -v nginx    >/dev/null || [[ -x /usr/sbin/nginx ]]    || missing+=(nginx)
-    command -v lighttpd >/dev/null || [[ -x /usr/sbin/lighttpd ]] || missing+=(lighttpd)
-    command -v wrk      >/dev/null || missing+=(wrk)
-    command -v php-cgi  >/dev/null || missing+=(php-cgi)
-    command -v taskset  >/dev/null || missing+=(util-linux)
-    [[ ${#missing[@]} -eq 0 ]] && return
-    if [[ $(id -u) -ne 0 ]]; then
-        say "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"; exit 1
-    fi
-    say "installing ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-install_missing
+# shellcheck source=servers.sh
+source "$BENCH/servers.sh"
+bench_install nginx:nginx lighttpd:lighttpd h2o:h2o wrk:wrk php-cgi:php-cgi taskset:util-linux || exit 1
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # --- webserv ---------------------------------------------------------------------------------------------
@@ -73,117 +60,17 @@ ulimit -n "$(ulimit -Hn)"
 FDS="$(ulimit -n)"
 [[ $FDS -gt 10100 ]] || say "warning: ulimit -n is $FDS; the 10,000-connection workload will fall short"
 
-# --- fixtures --------------------------------------------------------------------------------------------
-DOCROOT="$BENCH/fixtures/www"
-FIXTURE_VERSION=1
-if [[ $(cat "$BENCH/fixtures/.version" 2>/dev/null) != "$FIXTURE_VERSION" ]]; then
-    say "generating fixtures in $DOCROOT"
-    rm -rf "$BENCH/fixtures"
-    mkdir -p "$DOCROOT/dir" "$DOCROOT/cgi-bin"
-    head -c 1024     /dev/urandom >"$DOCROOT/1k.bin"
-    head -c 102400   /dev/urandom >"$DOCROOT/100k.bin"
-    head -c 10485760 /dev/urandom >"$DOCROOT/10m.bin"
-    echo '<!doctype html><title>bench</title><p>webserv bench docroot' >"$DOCROOT/index.html"
-    for i in $(seq -w 1 200); do         # names of varied length, a few needing escaping in the listing
-        printf 'entry %s\n' "$i" >"$DOCROOT/dir/file-$i$( ((10#$i % 10 == 0)) && echo ' & more')-$((10#$i * 37)).txt"
-    done
-    cat >"$DOCROOT/cgi-bin/hello.php" <<'EOF'
-<?php
-header("Content-Type: text/plain");
-echo "hello from php\n";
-EOF
-    cat >"$DOCROOT/cgi-bin/hello.py" <<'EOF'
-#!/usr/bin/env python3
-import sys
-sys.stdout.write("Content-Type: text/plain\r\n\r\nhello from python\n")
-EOF
-    chmod +x "$DOCROOT/cgi-bin/hello.py" "$DOCROOT/cgi-bin/hello.php"
-    echo "$FIXTURE_VERSION" >"$BENCH/fixtures/.version"
-fi
-
-# --- configs ---------------------------------------------------------------------------------------------
+# --- fixtures and configs --------------------------------------------------------------------------------
+bench_fixtures
 TMP="$(mktemp -d /tmp/webserv-bench.XXXXXX)"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 RESULTS="$BENCH/results"
 RAW="$RESULTS/$STAMP.tsv"
 LOGS="$RESULTS/$STAMP-logs"
-mkdir -p "$RESULTS" "$LOGS" "$TMP/nginx"
-CONN_CAP=$((FDS / 2 + 100))
-declare -A PORT=([webserv]=$PORT0 [nginx]=$((PORT0 + 1)) [lighttpd]=$((PORT0 + 2)))
+mkdir -p "$RESULTS" "$LOGS"
+declare -A PORT=([webserv]=$PORT0 [nginx]=$((PORT0 + 1)) [lighttpd]=$((PORT0 + 2)) [h2o]=$((PORT0 + 3)))
 PHP_CGI="$(command -v php-cgi)"
-
-# Keep-alive limits are lifted (or set to their maximum) and idle timeouts set to 300 s in all three, so the
-# keep-alive workloads measure serving, not reconnecting, and the idle workloads measure holding.
-# Connection caps are set explicitly in all three rather than left to each one's default: webserv half the
-# descriptors plus headroom; lighttpd clamps its own to half of server.max-fds (10,000 with the usual 20,000);
-# nginx gets nearly all descriptors, because it starts closing idle keep-alive connections well before its cap.
-cat >"$TMP/webserv.conf" <<EOF
-access_log off;
-error_log $LOGS/webserv-error.log;
-max_connections $CONN_CAP;
-server {
-    listen 127.0.0.1:${PORT[webserv]};
-    root $DOCROOT;
-    keepalive_timeout 300s;
-    location /dir/ { autoindex on; }
-    location /cgi-bin/ { cgi .php $PHP_CGI; cgi .py $PYTHON; }
-}
-EOF
-
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile $FDS;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $LOGS/nginx-error.log warn;
-events { worker_connections $((FDS - 100)); }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 300s;
-    keepalive_requests 1000000;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    server {
-        listen 127.0.0.1:${PORT[nginx]};
-        root $DOCROOT;
-        location /dir/ { autoindex on; }
-    }
-}
-EOF
-
-# lighttpd: one process (max-worker 0); no mod_accesslog means no access log; mod_cgi for .php and .py.
-cat >"$TMP/lighttpd.conf" <<EOF
-server.modules = ("mod_dirlisting", "mod_cgi")
-server.document-root = "$DOCROOT"
-server.bind = "127.0.0.1"
-server.port = ${PORT[lighttpd]}
-server.max-worker = 0
-server.errorlog = "$LOGS/lighttpd-error.log"
-server.max-fds = $FDS
-server.max-connections = $((FDS / 2))
-server.max-keep-alive-requests = 65535
-server.max-keep-alive-idle = 300
-server.max-read-idle = 300
-index-file.names = ("index.html")
-mimetype.assign = (".html" => "text/html", ".txt" => "text/plain", "" => "application/octet-stream")
-\$HTTP["url"] =~ "^/dir/" { dir-listing.activate = "enable" }
-\$HTTP["url"] =~ "^/cgi-bin/" { cgi.assign = (".php" => "$PHP_CGI", ".py" => "$PYTHON") }
-EOF
-
-server_command() {
-    case "$1" in
-        webserv)  echo "$WEBSERV $TMP/webserv.conf" ;;
-        nginx)    echo "nginx -p $TMP/nginx -e $LOGS/nginx-error.log -c $TMP/nginx/nginx.conf" ;;
-        lighttpd) echo "lighttpd -D -f $TMP/lighttpd.conf" ;;
-    esac
-}
+bench_configs
 
 # --- starting and stopping servers (only the ones started here, by PID) ---------------------------------
 SERVER_PID=""
@@ -252,6 +139,7 @@ declare -A CGI_BODY=([php]=$'hello from php\n' [py]=$'hello from python\n')
 cgi_missing() {  # workload server -> prints the reason, or nothing when CGI answers
     local workload=$1 server=$2 answer
     [[ $server == nginx ]] && { echo "nginx has no CGI"; return; }
+    [[ $server == h2o ]] && { echo "h2o: CGI only through a FastCGI wrapper, not measured"; return; }
     answer=$("$PYTHON" "$BENCH/http_probe.py" get "http://127.0.0.1:${PORT[$server]}${WORKLOAD[$workload]%% *}" \
         "${CGI_BODY[$workload]}") || echo "CGI not answering (status ${answer%%$'\t'*}, not the script's output)"
 }
@@ -284,6 +172,7 @@ first_line() { { "$@" 2>&1 || true; } | head -1; }   # version banners; some exi
 versions="webserv $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 versions+=", $(first_line nginx -v | sed 's/^nginx version: //')"
 versions+=", $(first_line lighttpd -v | cut -d' ' -f1)"
+versions+=", $(first_line h2o -v | sed 's/ version /-/')"
 versions+=", wrk $(first_line wrk -v | cut -d' ' -f2)"
 versions+=", $(first_line "$PHP_CGI" -v | cut -d' ' -f1-2), $(first_line "$PYTHON" --version)"
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -r)"
@@ -292,7 +181,8 @@ machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | se
 
 say "results in $RAW; $ROUNDS round(s) of ${workloads[*]}"
 for round in $(seq 1 "$ROUNDS"); do
-    order=("${SERVERS[@]:$(((round - 1) % 3))}" "${SERVERS[@]:0:$(((round - 1) % 3))}")
+    shift_by=$(((round - 1) % ${#SERVERS[@]}))
+    order=("${SERVERS[@]:$shift_by}" "${SERVERS[@]:0:$shift_by}")
     for workload in "${workloads[@]}"; do
         for server in "${order[@]}"; do
             say "round $round/$ROUNDS: $workload on $server"
