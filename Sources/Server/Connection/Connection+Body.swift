@@ -51,6 +51,7 @@ extension Connection {
             runWhenSlotFree(job, stdin: spool.file)
         case .upload(let sink, let job):
             // Every file is in place: 201 (or 204 for a replacing PUT).
+            context.responder.filesChanged()
             start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut), job.terms)
         }
     }

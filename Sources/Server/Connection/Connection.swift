@@ -324,8 +324,8 @@ final class Connection {
         localRedirects = 0
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
         let plan = RequestPlan(for: head, arrivingOn: local, from: peer.host, responder: context.responder,
-                               draining: draining)
-        if let request = plan.request { timeouts = request.server.timeouts }
+                               draining: draining, now: context.now)
+        if let serverTimeouts = plan.timeouts { timeouts = serverTimeouts }
         if plan.sendsContinue { outbound.append(Connection.continueLine) }
         switch plan.action {
         case .respond(let response, let terms, let linger):

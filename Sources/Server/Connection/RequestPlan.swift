@@ -17,16 +17,25 @@ struct RequestPlan {
         case fail(HTTPError)
     }
 
-    /// nil when the request could not be routed (a malformed target).
+    /// nil when the request could not be routed (a malformed target), or was answered before routing.
     let request: RoutedRequest?
+    /// The timeouts of the virtual server that answers (nil: the connection keeps those it has).
+    let timeouts: Timeouts?
     let action: Action
     /// The client waits for `100 Continue` before it sends the body this plan reads.
     let sendsContinue: Bool
 
     /// `client` is the peer's address (failed logins are counted per address); while `draining`, an answer
-    /// ends the connection.
+    /// ends the connection. `now` is this loop pass's clock reading.
     init(for head: RequestHead, arrivingOn local: Endpoint, from client: String, responder: Responder,
-         draining: Bool) {
+         draining: Bool, now: ContinuousClock.Instant = .now) {
+        // A plain GET of a hot file: its ready answer, with no routing at all (HotResponses says when).
+        if let ready = responder.hotAnswer(to: head, arrivingOn: local, now: now) {
+            var terms = ResponseTerms(head)
+            terms.keepAlive = terms.keepAlive && !draining
+            self.init(nil, .respond(ready.response, terms, linger: false), timeouts: ready.timeouts)
+            return
+        }
         let request: RoutedRequest
         let framing: BodyFraming
         do {
@@ -77,8 +86,10 @@ struct RequestPlan {
         }
     }
 
-    private init(_ request: RoutedRequest?, _ action: Action, sendsContinue: Bool = false) {
+    private init(_ request: RoutedRequest?, _ action: Action, sendsContinue: Bool = false,
+                 timeouts: Timeouts? = nil) {
         self.request = request
+        self.timeouts = timeouts ?? request?.server.timeouts
         self.action = action
         self.sendsContinue = sendsContinue
     }

@@ -32,6 +32,17 @@ final class Responder {
         try router.route(head, arrivingOn: local)
     }
 
+    /// The ready answer to a plain GET of a hot file, before any routing (HotResponses); nil for anything else.
+    func hotAnswer(to head: RequestHead, arrivingOn local: Endpoint, now: ContinuousClock.Instant)
+        -> HotResponses.Answer? {
+        staticFiles.hot.answer(for: head, arrivingOn: local, now: now)
+    }
+
+    /// The server wrote files (an upload was published): no ready answer may be trusted any longer.
+    func filesChanged() {
+        staticFiles.hot.removeAll()
+    }
+
     /// `client` is the peer's address: failed Basic-auth attempts are counted per address.
     func handle(_ request: RoutedRequest, from client: String) -> Handling {
         if request.target.path == "*" { return .response(serverWide(request)) }
@@ -51,6 +62,11 @@ final class Responder {
         else { return .response(respond(to: request)) }
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
             return runnable(script, user: user, for: request)
+        }
+        // A write is on its way: no ready answer may be served from here on (uploads drop them again when
+        // their files are published).
+        if method == .put || method == .delete || (method == .post && location.uploadStore != nil) {
+            filesChanged()
         }
         if method == .put || method == .delete, let refused = uploads.failedPrecondition(for: request, method: method) {
             return .response(refused)

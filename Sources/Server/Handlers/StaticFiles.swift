@@ -8,6 +8,8 @@ import Glibc
 final class StaticFiles {
     private let errorPages: ErrorPages
     private let temporaryAreas: TemporaryAreas
+    /// Ready answers for plain GETs of small files, filled here and read before routing.
+    let hot = HotResponses()
     private var fileCache = FileCache()
     private var listingCache = ListingCache()
     private var variantIndex = VariantIndex()
@@ -25,7 +27,12 @@ final class StaticFiles {
 
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
-            return serveFile(fsPath, identity, for: request)
+            let response = serveFile(fsPath, identity, for: request)
+            if response.status == .ok, case .bytes = response.body, response.headers.isEmpty,
+               request.location.authRealm == nil {
+                hot.remember(response, path: fsPath, identity: identity, for: request, now: .now)
+            }
+            return response
         case .directory(let identity):
             return directoryResponse(fsPath, identity, for: request)
         case .notFound:

@@ -5,12 +5,16 @@ final class RoutedRequest {
     let target: RequestTarget
     let server: VirtualServer
     let location: Location
+    /// The listening address the request arrived on (nil for a request made up by a test).
+    let arrivedOn: Endpoint?
 
-    init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location) {
+    init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location,
+         arrivedOn: Endpoint? = nil) {
         self.head = head
         self.target = target
         self.server = server
         self.location = location
+        self.arrivedOn = arrivedOn
     }
 
     var method: Method? { head.method }

@@ -70,7 +70,7 @@ public struct Router: Sendable {
         let target = try RequestTarget.parse(head.target)
         let server = server(forHost: target.authority ?? head.headers["host"], localEndpoint: local)
         let location = location(for: target.path, in: server)
-        return RoutedRequest(head: head, target: target, server: server, location: location)
+        return RoutedRequest(head: head, target: target, server: server, location: location, arrivedOn: local)
     }
 
     static func wildcard(of endpoint: Endpoint) -> Endpoint {
