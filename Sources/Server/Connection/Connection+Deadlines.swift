@@ -8,6 +8,7 @@ extension Connection {
         return min(due, rejectionDeadline)
     }
 
+    /// Read on every pass for every connection: the switch binds no payload, so the state is not copied.
     private var stateDeadline: ContinuousClock.Instant {
         switch state {
         case .readingHead:
@@ -24,13 +25,15 @@ extension Connection {
             return since + timeouts.clientBody
         case .awaitingCGI:
             return since + context.cgiQueueTimeout
-        case .runningCGI(let process, _):
+        case .runningCGI:
+            guard case .runningCGI(let process, _) = state else { return since }
             return process.deadline
         case .streaming:
             return since + timeouts.send
-        case .closing(let linger):
+        case .closing:
             // Once the answer is out and our side shut down, unread input is drained for a moment only.
-            return since + (linger && outbound.isEmpty ? Connection.lingerTime : timeouts.send)
+            if outbound.isEmpty, case .closing(linger: true) = state { return since + Connection.lingerTime }
+            return since + timeouts.send
         case .closed:
             return since + timeouts.send
         }
@@ -63,8 +66,9 @@ extension Connection {
 
     /// A CGI awaits its child's exit status: the loop must come back soon even if no descriptor is ready.
     var needsPromptPoll: Bool {
-        if case .runningCGI(let process, _) = state { return process.awaitingExit }
-        return false
+        // Asked of every connection on every pass: the tag first, so the state is copied only for a CGI.
+        guard case .runningCGI = state, case .runningCGI(let process, _) = state else { return false }
+        return process.awaitingExit
     }
 
     func deadlinePassed() {

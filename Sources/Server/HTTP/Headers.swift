@@ -159,12 +159,13 @@ extension Headers: ExpressibleByDictionaryLiteral {
 func asciiCaseInsensitiveEqual(_ bytes: ArraySlice<UInt8>, _ text: String) -> Bool {
     // Most names looked up are not the field at hand: the length (O(1) on a native string) settles those.
     guard text.utf8.count == bytes.count else { return false }
-    var i = bytes.startIndex
-    for c in text.utf8 {
-        if asciiLowercased(bytes[i]) != asciiLowercased(c) { return false }
-        i += 1
-    }
-    return true
+    // A native string's and an array's bytes are contiguous: compared through pointers, with no index checks.
+    return text.utf8.withContiguousStorageIfAvailable { text in
+        bytes.withUnsafeBufferPointer { bytes in
+            for i in 0..<text.count where asciiLowercased(bytes[i]) != asciiLowercased(text[i]) { return false }
+            return true
+        }
+    } ?? zip(bytes, text.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
 }
 
 @inline(__always)

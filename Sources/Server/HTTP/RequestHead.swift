@@ -26,8 +26,18 @@ extension RequestHead {
     /// Whether the connection may stay open after this request (RFC 9112 §9.3): HTTP/1.1 unless
     /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var wantsKeepAlive: Bool {
-        if headers.contains("Connection", token: "close") { return false }
-        return version == .http11 || headers.contains("Connection", token: "keep-alive")
+        // One pass over the Connection fields for both tokens.
+        var close = false
+        var keepAlive = false
+        headers.forEachListElement(named: "Connection") { element in
+            if asciiCaseInsensitiveEqual(element, "close") {
+                close = true
+            } else if asciiCaseInsensitiveEqual(element, "keep-alive") {
+                keepAlive = true
+            }
+        }
+        if close { return false }
+        return version == .http11 || keepAlive
     }
 
     /// Whether the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1; HTTP/1.1 only).
