@@ -2,7 +2,7 @@
 enum BodySink {
     /// Dropped: nothing consumes the body (a static resource or an error answers the request); then the
     /// response is sent.
-    case discard(then: Response, ResponseTerms)
+    case discard(then: Box<Response>, ResponseTerms)
     /// Written to a temporary file first, as nginx buffers a FastCGI request: a chunked body's length must be
     /// known for CONTENT_LENGTH, and a slow client must not hold a running interpreter (a thousand slow
     /// uploads would otherwise be a thousand processes). Then the script runs on it.
@@ -88,7 +88,7 @@ enum BodySink {
     /// The request will not complete: what the sink holds is given back, and an upload leaves nothing.
     func abandon() {
         switch self {
-        case .discard(let response, _): response.releaseFile()
+        case .discard(let response, _): response.value.releaseFile()
         case .spool(let spool, _): spool.file.close()
         case .upload(let sink, _): sink.abort()
         }

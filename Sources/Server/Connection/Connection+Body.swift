@@ -43,8 +43,8 @@ extension Connection {
         guard case .readingBody(_, let sink) = state else { return }
         switch sink {
         case .discard(let response, let terms):
-            start(response, terms)
-        case .spool(let spool, var job):
+            start(response.value, terms)
+        case .spool(let spool, let job):
             // The whole body is on disk: the script gets the file as its stdin.
             spool.rewind()
             job.bodyLength = spool.length

@@ -51,7 +51,6 @@ extension Connection {
         }
         stdin?.close()
         context.cgiStarted()
-        var job = job
         job.terms.keepAlive = job.terms.keepAlive && !draining
         let process = CGIProcess(spawned, scriptName: job.script.scriptName,
                                  deadline: context.now + request.location.cgiTimeout)
@@ -106,7 +105,7 @@ extension Connection {
         case .respond(let response, _, _):
             start(response, job.terms)
             processInput()
-        case .runCGI(var next, _):
+        case .runCGI(let next, _):
             next.terms = job.terms
             runWhenSlotFree(next, stdin: nil)
         case .discardBody, .upload, .fail:

@@ -29,7 +29,8 @@ extension Connection {
     func finishResponse(keepAlive: Bool) {
         writeLogEntry()
         if keepAlive && !draining && timeouts.keepalive > .zero {
-            state = .readingHead(RequestParser())
+            parser = RequestParser()
+            state = .readingHead
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
             beginClosing(linger: lingerOnClose || inboundStart < inbound.count)

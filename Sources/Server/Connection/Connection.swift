@@ -8,8 +8,9 @@ import Glibc
 final class Connection {
     /// Where the connection stands, in processing order (as lighttpd's connection states).
     enum State {
-        /// Waiting for (the rest of) a request head; between requests, the idle keep-alive wait.
-        case readingHead(RequestParser)
+        /// Waiting for (the rest of) a request head (`parser` holds its progress); between requests, the idle
+        /// keep-alive wait.
+        case readingHead
         /// A request body arriving: decoded by the reader, handed to the sink (dropped, spooled for a CGI, or
         /// stored as files).
         case readingBody(BodyReader, BodySink)
@@ -31,7 +32,9 @@ final class Connection {
     // The properties below are internal, not private, only so the `Connection+…` files can use them.
     unowned let context: ServerContext
     var timeouts: Timeouts
-    var state: State = .readingHead(RequestParser())
+    var state: State = .readingHead
+    /// The head being read. Kept out of `State`, whose payloads stay small: the state is read on every pass.
+    var parser = RequestParser()
     /// When the current state began or last made progress: its deadline counts from here.
     var since: ContinuousClock.Instant
     /// Requests begun on this connection: after the first, an empty wait for a head is a keep-alive wait.
@@ -108,10 +111,7 @@ final class Connection {
     /// answer says `Connection: close`) and then closes.
     func beginDraining() {
         draining = true
-        if case .runningCGI(let process, var job) = state, !process.headSent {
-            job.terms.keepAlive = false
-            state = .runningCGI(process, job)
-        }
+        if case .runningCGI(let process, let job) = state, !process.headSent { job.terms.keepAlive = false }
         if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty, headAwaitingBuffer == nil {
             close()
         }
@@ -266,7 +266,7 @@ final class Connection {
     func processInput() {
         while outbound.pending < Connection.outboundHighWater {
             switch state {
-            case .readingHead(var parser):
+            case .readingHead:
                 let head: RequestHead
                 if let waiting = headAwaitingBuffer {
                     head = waiting.value
@@ -278,10 +278,7 @@ final class Connection {
                     } catch {
                         return fail(error)
                     }
-                    guard let parsed else {
-                        state = .readingHead(parser)
-                        return compactInbound()
-                    }
+                    guard let parsed else { return compactInbound() }
                     inboundStart += parsed.headLength
                     head = parsed
                 }
@@ -332,7 +329,7 @@ final class Connection {
             if linger { lingerOnClose = true }
             start(response, terms)
         case .discardBody(let reader, let response, let terms):
-            readBody(reader, into: .discard(then: response, terms))
+            readBody(reader, into: .discard(then: Box(response), terms))
         case .runCGI(let job, let body):
             startCGI(job, body: body)
         case .upload(let job, let body):

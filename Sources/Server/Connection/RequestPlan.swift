@@ -95,8 +95,9 @@ struct RequestPlan {
     }
 }
 
-/// A script to run for a request, and what its answer must respect.
-struct CGIJob {
+/// A script to run for a request, and what its answer must respect. A class, owned by one connection: its
+/// states carry a reference, so copying a state stays cheap.
+final class CGIJob {
     let request: RoutedRequest
     let script: CGIScript
     var terms: ResponseTerms
@@ -104,16 +105,32 @@ struct CGIJob {
     let remoteUser: String?
     /// Bytes on the script's stdin (counted after de-chunking); nil when the request has no body.
     var bodyLength: Int?
+
+    init(request: RoutedRequest, script: CGIScript, terms: ResponseTerms, remoteUser: String?, bodyLength: Int?) {
+        self.request = request
+        self.script = script
+        self.terms = terms
+        self.remoteUser = remoteUser
+        self.bodyLength = bodyLength
+    }
 }
 
-/// Files to store from a request's body, and what the answer must respect.
-struct UploadJob {
+/// Files to store from a request's body, and what the answer must respect (a class, as CGIJob).
+final class UploadJob {
     let directory: String
     let temporaries: String
     let kind: UploadSink.Kind
     /// The URI of `directory`, for the links in the answer.
     let uriBase: String
     let terms: ResponseTerms
+
+    init(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String, terms: ResponseTerms) {
+        self.directory = directory
+        self.temporaries = temporaries
+        self.kind = kind
+        self.uriBase = uriBase
+        self.terms = terms
+    }
 
     var isPut: Bool {
         if case .put = kind { return true }
