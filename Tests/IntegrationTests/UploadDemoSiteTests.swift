@@ -42,7 +42,7 @@ extension Integration {
                                        "http://127.0.0.1:\(server.port)/uploads/"], in: site)
             #expect(posted.status == 201, "\(posted.stderr)")
             #expect(posted.header("Location") == "/uploads/hello.txt")
-            #expect(Links.extract(from: posted.body.text) == ["/uploads/hello.txt", "/uploads/photo.jpg"])
+            #expect(Links.extract(from: posted.body.text) == ["/uploads/hello.txt", "/uploads/photo.jpg", "/uploads/", "/"])
             #expect(try SHA256.hex(ofFile: site.directory + "/uploads/photo.jpg") == SHA256.hex(ofFile: binary))
 
             let listing = try server.get("/uploads/")

@@ -51,7 +51,8 @@ extension Connection {
             runWhenSlotFree(job, stdin: spool.file)
         case .upload(let sink, let job):
             // Every file is in place: 201 (or 204 for a replacing PUT).
-            start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut), job.terms)
+            start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut,
+                                                               seeOther: job.seeOther), job.terms)
         }
     }
 }

@@ -54,9 +54,9 @@ struct RequestPlan {
                              bodyLength: hasBody ? nil : framing.length)
             self.init(request, .runCGI(job, body: hasBody ? BodyReader(framing: framing, limit: limit) : nil),
                       sendsContinue: continues)
-        case .upload(let directory, let temporaries, let kind, let uriBase):
+        case .upload(let directory, let temporaries, let kind, let uriBase, let seeOther):
             let job = UploadJob(directory: directory, temporaries: temporaries, kind: kind, uriBase: uriBase,
-                                terms: terms)
+                                seeOther: seeOther, terms: terms)
             self.init(request, .upload(job, body: BodyReader(framing: hasBody ? framing : .length(0), limit: limit)),
                       sendsContinue: continues)
         case .response(let response):
@@ -102,6 +102,8 @@ struct UploadJob {
     let kind: UploadSink.Kind
     /// The URI of `directory`, for the links in the answer.
     let uriBase: String
+    /// A browser's form post: answered with 303 to the result page.
+    let seeOther: Bool
     let terms: ResponseTerms
 
     var isPut: Bool {

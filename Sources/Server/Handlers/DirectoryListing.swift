@@ -53,13 +53,8 @@ public enum DirectoryListing {
         }
         var out: [UInt8] = []
         out.reserveCapacity(1024 + sorted.count * 160)
-        out.append(contentsOf: "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n".utf8)
-        out.append(contentsOf: "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n".utf8)
-        out.append(contentsOf: "<title>Index of ".utf8)
-        HTMLEscaping.append(uriPath, to: &out)
-        out.append(contentsOf: "</title>\n<style>\n".utf8)
-        out.append(contentsOf: style.utf8)
-        out.append(contentsOf: "</style>\n</head>\n<body>\n<h1>Index of ".utf8)
+        PageStyle.appendHead(title: "Index of " + uriPath, to: &out)
+        out.append(contentsOf: "<h1>Index of ".utf8)
         HTMLEscaping.append(uriPath, to: &out)
         out.append(contentsOf: "</h1>\n<table>\n".utf8)
         out.append(contentsOf: "<thead><tr><th>Name</th><th>Last modified</th><th>Size</th></tr></thead>\n".utf8)
@@ -84,23 +79,10 @@ public enum DirectoryListing {
             }
             out.append(contentsOf: "</td></tr>\n".utf8)
         }
-        out.append(contentsOf: "</tbody>\n</table>\n<hr>\n<footer>webserv</footer>\n</body>\n</html>\n".utf8)
+        out.append(contentsOf: "</tbody>\n</table>\n".utf8)
+        PageStyle.appendFooter(to: &out)
         return out
     }
-
-    private static let style = """
-        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222}
-        h1{font-size:1.4em;font-weight:600;word-break:break-all}
-        table{border-collapse:collapse;width:100%}
-        th,td{padding:.25em .75em;text-align:left;white-space:nowrap}
-        th{border-bottom:1px solid #ccc}
-        td:first-child{white-space:normal;word-break:break-all;width:100%}
-        td:nth-child(3){text-align:right;font-variant-numeric:tabular-nums}
-        tbody tr:hover{background:#f3f6fa}
-        a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
-        footer{color:#777;font-size:.85em}
-
-        """
 
     /// `dd-Mon-yyyy hh:mm` in UTC, as nginx's autoindex shows dates.
     static func appendListingDate(_ seconds: Int, to out: inout [UInt8]) {

@@ -23,8 +23,8 @@ final class Responder {
         /// Run `script`; `remoteUser` is the user authentication let through (REMOTE_USER).
         case cgi(CGIScript, remoteUser: String?)
         /// The body is stored in `directory` by way of `temporaries`: `uriBase` is the URI of `directory`,
-        /// for the links in the answer.
-        case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String)
+        /// for the links in the answer; `seeOther`: a browser's form post, answered with 303.
+        case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String, seeOther: Bool)
     }
 
     /// Decodes the target and picks server and location; throws 400 for a malformed target.
@@ -100,6 +100,7 @@ final class Responder {
             response.headers.append(("Allow", allowHeader(location)))
             return response
         case .get, .head, .post:
+            if method != .post, let page = uploads.resultPage(for: request) { return page }
             // A POST that reaches no CGI or upload store is answered as a GET (issue 3's rule).
             return staticFiles.response(for: request)
         case .put, .delete, .trace, .connect, .patch:
@@ -139,8 +140,8 @@ final class Responder {
     }
 
     /// The answer once an upload's files are in place.
-    func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
-        uploads.response(stored, uriBase: uriBase, isPut: isPut)
+    func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool, seeOther: Bool) -> Response {
+        uploads.response(stored, uriBase: uriBase, isPut: isPut, seeOther: seeOther)
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().
