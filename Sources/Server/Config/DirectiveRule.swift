@@ -42,6 +42,8 @@ struct DirectiveRule {
         "error_page": DirectiveRule(contexts: anywhere, arguments: 2...many, repeatable: true),
         "cgi": DirectiveRule(contexts: anywhere, arguments: 2...2, repeatable: true),
         "autoindex": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "autoindex_exact_size": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "autoindex_format": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "client_max_body_size": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "allow_methods": DirectiveRule(contexts: anywhere, arguments: 1...many),
         "return": DirectiveRule(contexts: anywhere, arguments: 1...2),

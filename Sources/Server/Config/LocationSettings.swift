@@ -10,6 +10,8 @@ struct LocationSettings {
     var alias: String?
     var index: [String]?
     var autoindex: Bool?
+    var autoindexExactSize: Bool?
+    var autoindexFormat: Location.ListingFormat?
     var errorPages: [Int: String]?
     var clientMaxBodySize: Int?
     var allowedMethods: Set<Method>?
@@ -48,6 +50,10 @@ struct LocationSettings {
             index = (index ?? []) + statement.arguments
         case "autoindex":
             autoindex = try Self.flag(statement, source: source, on: "on", off: "off")
+        case "autoindex_exact_size":
+            autoindexExactSize = try Self.flag(statement, source: source, on: "on", off: "off")
+        case "autoindex_format":
+            autoindexFormat = try Self.flag(statement, source: source, on: "json", off: "html") ? .json : .html
         case "error_page":
             errorPages = try Self.errorPages(statement, adding: errorPages ?? [:], source: source)
         case "client_max_body_size":
@@ -113,6 +119,8 @@ struct LocationSettings {
         var location = Location(match: match, source: source)
         location.index = index ?? inherited.index ?? location.index
         location.autoindex = autoindex ?? inherited.autoindex ?? location.autoindex
+        location.autoindexExactSize = autoindexExactSize ?? inherited.autoindexExactSize ?? location.autoindexExactSize
+        location.autoindexFormat = autoindexFormat ?? inherited.autoindexFormat ?? location.autoindexFormat
         location.errorPages = errorPages ?? inherited.errorPages ?? location.errorPages
         location.clientMaxBodySize = clientMaxBodySize ?? inherited.clientMaxBodySize ?? location.clientMaxBodySize
         location.allowedMethods = allowedMethods ?? inherited.allowedMethods ?? location.allowedMethods

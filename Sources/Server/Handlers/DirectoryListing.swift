@@ -46,11 +46,10 @@ public enum DirectoryListing {
 
     /// `Index of /path/`: directories first, then files, each sorted by name; names HTML-escaped, hrefs
     /// percent-encoded; sizes and dates shown. `uriPath` is the decoded request path and ends with "/"
-    /// (the handler redirects first), since the hrefs are relative to it.
-    public static func html(uriPath: String, entries: [DirectoryEntry]) -> [UInt8] {
-        let sorted = entries.sorted { a, b in
-            a.isDirectory != b.isDirectory ? a.isDirectory : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
-        }
+    /// (the handler redirects first), since the hrefs are relative to it. Without `exactSize`, sizes are
+    /// rounded as nginx's `autoindex_exact_size off` rounds them.
+    public static func html(uriPath: String, entries: [DirectoryEntry], exactSize: Bool = true) -> [UInt8] {
+        let sorted = sortedForListing(entries)
         var out: [UInt8] = []
         out.reserveCapacity(1024 + sorted.count * 160)
         PageStyle.appendHead(title: "Index of " + uriPath, to: &out)
@@ -75,13 +74,87 @@ public enum DirectoryListing {
             if entry.isDirectory {
                 out.append(UInt8(ascii: "-"))
             } else {
-                out.append(contentsOf: String(entry.size).utf8)
+                out.append(contentsOf: (exactSize ? String(entry.size) : roundedSize(entry.size)).utf8)
             }
             out.append(contentsOf: "</td></tr>\n".utf8)
         }
         out.append(contentsOf: "</tbody>\n</table>\n".utf8)
         PageStyle.appendFooter(to: &out)
         return out
+    }
+
+    /// The listing in the location's format, with its Content-Type.
+    static func page(uriPath: String, entries: [DirectoryEntry], of location: Location)
+        -> (bytes: [UInt8], contentType: String)
+    {
+        switch location.autoindexFormat {
+        case .html:
+            return (html(uriPath: uriPath, entries: entries, exactSize: location.autoindexExactSize),
+                    ErrorPages.htmlType)
+        case .json:
+            return (json(entries: entries), "application/json")
+        }
+    }
+
+    /// nginx's `autoindex_format json`: one object a line, directories first, names as they are on disk
+    /// (JSON-escaped), `mtime` as an HTTP date, `size` in bytes for files only.
+    public static func json(entries: [DirectoryEntry]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(16 + entries.count * 96)
+        for (index, entry) in sortedForListing(entries).enumerated() {
+            out.append(contentsOf: (index == 0 ? "\n{ \"name\":\"" : ",\n{ \"name\":\"").utf8)
+            appendJSONEscaped(entry.name, to: &out)
+            out.append(contentsOf: "\", \"type\":\"".utf8)
+            out.append(contentsOf: (entry.isDirectory ? "directory" : "file").utf8)
+            out.append(contentsOf: "\", \"mtime\":\"".utf8)
+            out.append(contentsOf: HTTPDate.format(entry.modified).utf8)
+            out.append(UInt8(ascii: "\""))
+            if !entry.isDirectory {
+                out.append(contentsOf: ", \"size\":".utf8)
+                out.append(contentsOf: String(entry.size).utf8)
+            }
+            out.append(contentsOf: " }".utf8)
+        }
+        out.append(contentsOf: "\n]\n".utf8)
+        return out
+    }
+
+    /// nginx's rounding: bytes up to 9999, then K, M or G rounded to the nearest unit (half up).
+    static func roundedSize(_ size: Int) -> String {
+        let unit: Int
+        let suffix: String
+        switch size {
+        case (1 << 30)...: (unit, suffix) = (1 << 30, "G")
+        case (1 << 20)...: (unit, suffix) = (1 << 20, "M")
+        case 10_000...: (unit, suffix) = (1 << 10, "K")
+        default: return String(size)
+        }
+        return String(size / unit + (size % unit >= unit / 2 ? 1 : 0)) + suffix
+    }
+
+    /// Directories first, then files, each in byte order of their names.
+    private static func sortedForListing(_ entries: [DirectoryEntry]) -> [DirectoryEntry] {
+        entries.sorted { a, b in
+            a.isDirectory != b.isDirectory ? a.isDirectory : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+    }
+
+    /// RFC 8259 §7: quote, backslash and control characters escaped; the rest as UTF-8.
+    private static func appendJSONEscaped(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default:
+                out.append(byte)
+            }
+        }
     }
 
     /// `dd-Mon-yyyy hh:mm` in UTC, as nginx's autoindex shows dates.

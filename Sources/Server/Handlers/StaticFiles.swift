@@ -59,18 +59,19 @@ final class StaticFiles {
             // A directory without index and listing is not revealed (ARCHITECTURE.md).
             return errorPages.response(.notFound, for: request)
         }
-        let html: [UInt8]
-        if let cached = listingCache.listing(of: directory, uriPath: path, identity: identity) {
-            html = cached
+        let location = request.location
+        let listing: (bytes: [UInt8], contentType: String)
+        if let cached = listingCache.listing(of: directory, uriPath: path, for: location, identity: identity) {
+            listing = cached
         } else {
             guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
                 return errorPages.response(.forbidden, for: request)
             }
-            html = DirectoryListing.html(uriPath: path, entries: entries)
-            listingCache.store(html, of: directory, uriPath: path, identity: identity)
+            listing = DirectoryListing.page(uriPath: path, entries: entries, of: location)
+            listingCache.store(listing, of: directory, uriPath: path, for: location, identity: identity)
         }
-        return ErrorPages.headAware(Response(status: .ok, contentType: ErrorPages.htmlType, body: .bytes(html)),
-                                    for: request)
+        return ErrorPages.headAware(Response(status: .ok, contentType: listing.contentType,
+                                             body: .bytes(listing.bytes)), for: request)
     }
 
     /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
