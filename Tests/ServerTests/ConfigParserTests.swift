@@ -61,6 +61,8 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         ("server {\n location / {\n", 3, #"unexpected end of file, expecting "}""#),
         ("server {\n autoindex maybe;\n}", 2,
          #"invalid value "maybe" in "autoindex" directive, it must be "on" or "off""#),
+        ("server {\n default_language en_GB;\n}", 2, #"invalid language tag "en_GB""#),
+        ("server { default_language 1a; }", 1, #"invalid language tag "1a""#),
         ("server { autoindex_format xml; }", 1,
          #"invalid value "xml" in "autoindex_format" directive, it must be "json" or "html""#),
         ("server { autoindex_exact_size yes; }", 1,
@@ -281,6 +283,7 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(location.autoindex == false)
         #expect(location.autoindexExactSize)
         #expect(location.autoindexFormat == .html)
+        #expect(location.defaultLanguage == nil)
         #expect(location.errorPages.isEmpty)
         #expect(location.clientMaxBodySize == 1 << 20)
         #expect(location.allowedMethods == [.get, .head])
@@ -306,6 +309,7 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
                 autoindex on;
                 autoindex_exact_size off;
                 autoindex_format json;
+                default_language en-GB;
                 error_page 404 410 /errors/gone.html;
                 error_page 500 /errors/500.html;
                 client_max_body_size 100m;
@@ -325,6 +329,7 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(location.autoindex)
         #expect(!location.autoindexExactSize)
         #expect(location.autoindexFormat == .json)
+        #expect(location.defaultLanguage == "en-gb")
         #expect(location.errorPages == [404: "/errors/gone.html", 410: "/errors/gone.html", 500: "/errors/500.html"])
         #expect(location.clientMaxBodySize == 100 << 20)
         #expect(location.allowedMethods == [.get, .post, .delete])

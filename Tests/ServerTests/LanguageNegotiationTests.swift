@@ -72,3 +72,19 @@ import Testing
         #expect(LanguageNegotiation.best(of: variants, acceptLanguage: "de") == nil)
     }
 }
+
+@Suite struct DefaultLanguageTests {
+    static let variants = ["de", "en-GB", "en-US", "fr"].map { LanguageVariant(tag: $0, fileName: "p.html." + $0) }
+
+    @Test(arguments: [
+        (nil, ["de", "en-GB", "en-US", "fr"]),
+        ("fr", ["fr", "de", "en-GB", "en-US"]),
+        ("en", ["en-GB", "en-US", "de", "fr"]),
+        ("en-us", ["en-US", "de", "en-GB", "fr"]),
+        ("e", ["de", "en-GB", "en-US", "fr"]),
+        ("ja", ["de", "en-GB", "en-US", "fr"]),
+    ] as [(String?, [String])])
+    func theDefaultLanguageComesFirstAndTheRestKeepTheirOrder(_ language: String?, _ tags: [String]) {
+        #expect(LanguageNegotiation.preferring(language, in: Self.variants).map(\.tag) == tags)
+    }
+}

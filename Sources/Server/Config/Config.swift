@@ -114,6 +114,9 @@ public struct Location: Sendable {
     public var autoindexExactSize: Bool = true
     /// `autoindex_format html|json` (nginx).
     public var autoindexFormat: ListingFormat = .html
+    /// `default_language xx;` (lowercased): the variant served first when the client has no preference or
+    /// accepts none of them; nil = the first tag in alphabetical order.
+    public var defaultLanguage: String?
     /// status code → URI served (with the original status) instead of the built-in page.
     public var errorPages: [Int: String] = [:]
     /// Bytes; 0 means unlimited.

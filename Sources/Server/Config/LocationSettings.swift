@@ -12,6 +12,7 @@ struct LocationSettings {
     var autoindex: Bool?
     var autoindexExactSize: Bool?
     var autoindexFormat: Location.ListingFormat?
+    var defaultLanguage: String?
     var errorPages: [Int: String]?
     var clientMaxBodySize: Int?
     var allowedMethods: Set<Method>?
@@ -54,6 +55,11 @@ struct LocationSettings {
             autoindexExactSize = try Self.flag(statement, source: source, on: "on", off: "off")
         case "autoindex_format":
             autoindexFormat = try Self.flag(statement, source: source, on: "json", off: "html") ? .json : .html
+        case "default_language":
+            guard Self.isLanguageTag(statement.value) else {
+                throw source.error(statement.argumentLines[0], "invalid language tag \"\(statement.value)\"")
+            }
+            defaultLanguage = statement.value.lowercased()
         case "error_page":
             errorPages = try Self.errorPages(statement, adding: errorPages ?? [:], source: source)
         case "client_max_body_size":
@@ -121,6 +127,7 @@ struct LocationSettings {
         location.autoindex = autoindex ?? inherited.autoindex ?? location.autoindex
         location.autoindexExactSize = autoindexExactSize ?? inherited.autoindexExactSize ?? location.autoindexExactSize
         location.autoindexFormat = autoindexFormat ?? inherited.autoindexFormat ?? location.autoindexFormat
+        location.defaultLanguage = defaultLanguage ?? inherited.defaultLanguage
         location.errorPages = errorPages ?? inherited.errorPages ?? location.errorPages
         location.clientMaxBodySize = clientMaxBodySize ?? inherited.clientMaxBodySize ?? location.clientMaxBodySize
         location.allowedMethods = allowedMethods ?? inherited.allowedMethods ?? location.allowedMethods
@@ -148,6 +155,16 @@ struct LocationSettings {
         return BodyTemporaries(path: directory + "/" + BodyTemporaries.defaultName, destination: destination,
                                isConfigured: false,
                                line: location.uploadStore == nil ? nil : uploadStoreLine ?? inherited.uploadStoreLine)
+    }
+
+    /// Subtags of 1 to 8 letters or digits joined by "-", the first made of letters (RFC 5646's shape).
+    private static func isLanguageTag(_ tag: String) -> Bool {
+        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
+        return subtags.enumerated().allSatisfy { index, subtag in
+            (1...8).contains(subtag.utf8.count) && subtag.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || (index > 0 && ("0"..."9").contains($0)))
+            }
+        }
     }
 
     /// A two-valued switch: true for `on`, false for `off`, anything else an error naming both.

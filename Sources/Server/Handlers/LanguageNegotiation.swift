@@ -79,6 +79,17 @@ public enum LanguageNegotiation {
         return variants.first { $0.tag == tag }
     }
 
+    /// `variants` with those of `language` (a tag, or a prefix of one: `en` for `en-GB`) first, the order
+    /// kept otherwise: the server's preference for an absent `Accept-Language`, for ties and as the fallback.
+    public static func preferring(_ language: String?, in variants: [LanguageVariant]) -> [LanguageVariant] {
+        guard let language else { return variants }
+        let isPreferred = { (variant: LanguageVariant) -> Bool in
+            let tag = variant.tag.lowercased()
+            return tag == language || tag.hasPrefix(language + "-")
+        }
+        return variants.filter(isPreferred) + variants.filter { !isPreferred($0) }
+    }
+
     /// The language variants of `fileName` among a directory's entry names, sorted by tag so the server's
     /// order does not depend on readdir(). A suffix is a tag when its primary subtag is an ISO 639-1 code,
     /// so `page.html.bak`, `.old` or `.gz` are not mistaken for languages; `br` is left out because

@@ -75,7 +75,9 @@ final class StaticFiles {
     }
 
     /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
-    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary.
+    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary. When none is
+    /// acceptable the default variant (`default_language`, else the first tag) is served, as §12.5.4 allows:
+    /// a page that exists in some language is never 404.
     private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
         guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         let directory = String(fsPath[..<slash])
@@ -83,10 +85,12 @@ final class StaticFiles {
         guard !name.isEmpty, case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
         let names = variantIndex.variantFileNames(of: name, in: directory, identity: identity)
         guard !names.isEmpty else { return nil }
-        let variants = LanguageNegotiation.variants(of: name, among: names)
+        let variants = LanguageNegotiation.preferring(request.location.defaultLanguage,
+                                                      in: LanguageNegotiation.variants(of: name, among: names))
         guard !variants.isEmpty else { return nil }
         let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
-        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted),
+        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted)
+                ?? variants.first,
               case .regular(let identity) = FileInfo.lookUp(directory + "/" + best.fileName)
         else {
             var response = errorPages.response(.notFound, for: request)
