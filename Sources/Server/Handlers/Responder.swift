@@ -1,5 +1,5 @@
 /// Decides the response to a routed request in the order of checks: `OPTIONS *`, the hidden
-/// temporaries, authentication, `return`, the method (405 even on a missing file), CGI, preconditions, then
+/// temporaries, a location's missing trailing slash (`SlashRedirect`), authentication, `return`, the method (405 even on a missing file), CGI, preconditions, then
 /// PUT, POST to a store and DELETE (`Uploads`) or the resource (`StaticFiles`). Error pages: `ErrorPages`.
 final class Responder {
     let router: Router
@@ -39,6 +39,12 @@ final class Responder {
         // Bodies in flight are nobody's business, whatever the method: as if the directory did not exist.
         if location.redirect == nil, router.temporaryAreas.hide(requestPath: request.target.path) {
             return .response(errorPages.response(.notFound, for: request))
+        }
+        if location.redirect == nil, let target = SlashRedirect.target(for: request, outside: router.temporaryAreas) {
+            // RFC 9110 §15.4.9: 308 keeps the method and body; GET and HEAD get the 301 every client knows.
+            let status: Status = request.method == .get || request.method == .head ? .movedPermanently
+                : .permanentRedirect
+            return .response(errorPages.redirect(status, to: target, for: request))
         }
         var user: String?
         if location.redirect == nil {
