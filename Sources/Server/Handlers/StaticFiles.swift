@@ -88,13 +88,12 @@ final class StaticFiles {
         let variants = LanguageNegotiation.preferring(request.location.defaultLanguage,
                                                       in: LanguageNegotiation.variants(of: name, among: names))
         guard !variants.isEmpty else { return nil }
-        let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
-        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted)
-                ?? variants.first,
+        let vary = variants.contains { $0.charset != nil } ? "Accept-Language, Accept-Charset" : "Accept-Language"
+        guard let best = Self.bestVariant(of: variants, for: request.head.headers),
               case .regular(let identity) = FileInfo.lookUp(directory + "/" + best.fileName)
         else {
             var response = errorPages.response(.notFound, for: request)
-            response.headers.append(("Vary", "Accept-Language"))
+            response.headers.append(("Vary", vary))
             return response
         }
         var response = serveFile(directory + "/" + best.fileName, identity, for: request)
@@ -102,19 +101,46 @@ final class StaticFiles {
             + PercentEncoding.encodeSegment(best.fileName)
         response.headers.append(("Content-Language", best.tag))
         response.headers.append(("Content-Location", location))
-        response.headers.append(("Vary", "Accept-Language"))
+        response.headers.append(("Vary", vary))
         return response
     }
 
-    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one.
+    /// The language first (else the default one), then among its variants the charset (else its first
+    /// variant: RFC 9110 §12.5.2 lets a server ignore an Accept-Charset it cannot satisfy).
+    private static func bestVariant(of variants: [LanguageVariant], for headers: Headers) -> LanguageVariant? {
+        let languages = headers.values(named: "accept-language").joined(separator: ",")
+        var tags: [String] = []
+        for variant in variants where !tags.contains(variant.tag) { tags.append(variant.tag) }
+        guard let tag = LanguageNegotiation.bestTag(among: tags, acceptLanguage: languages.isEmpty ? nil : languages)
+                ?? tags.first else { return nil }
+        let ofTag = variants.filter { $0.tag == tag }
+        let charsets = headers.values(named: "accept-charset").joined(separator: ",")
+        let charset = CharsetNegotiation.best(among: ofTag.compactMap(\.charset),
+                                              acceptCharset: charsets.isEmpty ? nil : charsets)
+        return ofTag.first { $0.charset == charset } ?? ofTag.first
+    }
+
+    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one,
+    /// and one in a charset (`page.html.fr.iso-8859-1`) says that charset.
     static func contentType(of fsPath: String) -> String {
+        if let (base, charset) = CharsetNegotiation.suffix(of: fsPath), let page = languagePage(of: base) {
+            let type = MIMETypes.contentType(forPath: page)
+            let mediaType = String(type.prefix { $0 != ";" })
+            return MIMETypes.isText(mediaType) ? mediaType + "; charset=" + charset : type
+        }
         let type = MIMETypes.contentType(forPath: fsPath)
-        guard type == MIMETypes.defaultType, let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
+        guard type == MIMETypes.defaultType, let page = languagePage(of: fsPath) else { return type }
+        return MIMETypes.contentType(forPath: page)
+    }
+
+    /// The page a language variant's path is a variant of (`…/page.html` for `…/page.html.fr`), else nil.
+    private static func languagePage(of fsPath: String) -> String? {
+        guard let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
               let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")), dot > slash,
               !LanguageNegotiation.variants(of: String(fsPath[fsPath.utf8.index(after: slash)..<dot]),
                                             among: [String(fsPath[fsPath.utf8.index(after: slash)...])]).isEmpty
-        else { return type }
-        return MIMETypes.contentType(forPath: String(fsPath[..<dot]))
+        else { return nil }
+        return String(fsPath[..<dot])
     }
 
     /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
