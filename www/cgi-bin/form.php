@@ -20,6 +20,7 @@ $posted = $_SERVER['REQUEST_METHOD'] === 'POST';
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>PHP form — webserv</title>
   <link rel="stylesheet" href="/style.css">
   <link rel="icon" href="/favicon.ico">
