@@ -108,6 +108,36 @@ extension Integration {
             #expect(Links.extract(from: result.text).first == "/uploads/progress.txt")
         }
 
+        /// The two-language page switches language through links to the variants themselves.
+        @Test func languagePageHasASwitcher() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            for (accept, other, body) in [("en", "page.html.fr", "Une page, deux langues"),
+                                          ("fr", "page.html.en", "One page, two languages")] {
+                let page = try server.get("/lang/page.html", headers: ["Accept-Language: \(accept)"])
+                #expect(Links.extract(from: page.text).contains(other), "\(accept)")
+                let switched = try server.get("/lang/" + other)
+                #expect(switched.status == 200)
+                #expect(switched.text.contains(body))
+            }
+        }
+
+        /// The curl examples name the address the page came from (a script fills it in), not a fixed port.
+        @Test func examplesUseTheAddressThePageCameFrom() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            let script = try server.get("/origin.js")
+            #expect(script.status == 200)
+            #expect(script.header("Content-Type") == "application/javascript; charset=utf-8")
+            #expect(script.text.contains("location.origin"))
+            for page in ["/", "/upload.html", "/lang/page.html.en", "/lang/page.html.fr"] {
+                let html = try server.get(page).text
+                #expect(html.contains("<script src=\"/origin.js\"></script>"), "\(page)")
+                let bare = html.replacingOccurrences(of: "<span class=\"origin\">http://127.0.0.1:8080</span>", with: "")
+                #expect(!bare.contains("8080"), "\(page) names port 8080 outside an origin span")
+            }
+        }
+
         /// Every page of the demo renders at the phone's width.
         @Test func everyDemoPageHasAViewport() throws {
             let www = Repo.root.path + "/www"
