@@ -59,3 +59,47 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    /// nginx's `charset NAME;`: files of `charset_types` are labelled with it; everything else keeps its type.
+    @Suite struct CharsetDirective {
+        static let config = """
+            server {
+                listen 127.0.0.1:@PORT@;
+                root @ROOT@;
+                charset KOI8-R;
+                location /utf/ { charset off; }
+                location /list/ { autoindex on; }
+            }
+            """
+
+        @Test func filesOfTheCharsetTypesSayTheConfiguredCharset() throws {
+            let site = try TestSite()
+            for name in ["a.html", "a.txt", "a.css", "a.json", "utf/b.html", "list/c.txt"] { try site.write(name, "x\n") }
+            try site.write("cs/page.html.fr.iso-8859-1", CharsetVariants.frenchLatin1)
+            try site.write("cs/page.html.en", CharsetVariants.english)
+            let server = try Webserv.start(Self.config, site: site)
+            defer { server.stop(); _ = site }
+            let expected: [(String, [String], String)] = [
+                ("/a.html", [], "text/html; charset=koi8-r"),
+                ("/a.html", [], "text/html; charset=koi8-r"),  // now from the file cache
+                ("/a.html", ["Range: bytes=0-0"], "text/html; charset=koi8-r"),
+                ("/a.txt", [], "text/plain; charset=koi8-r"),
+                ("/a.css", [], "text/css; charset=utf-8"),
+                ("/a.json", [], "application/json; charset=utf-8"),
+                ("/utf/b.html", [], "text/html; charset=utf-8"),
+                ("/list/", [], "text/html; charset=utf-8"),
+                ("/missing.html", [], "text/html; charset=utf-8"),
+                ("/cs/page.html", ["Accept-Language: fr"], "text/html; charset=iso-8859-1"),
+                ("/cs/page.html", ["Accept-Language: en"], "text/html; charset=koi8-r"),
+            ]
+            for (path, headers, type) in expected {
+                let response = try server.get(path, headers: headers)
+                #expect(response.header("Content-Type") == type, "\(path) \(headers)")
+            }
+            let head = try server.get("/a.html", headers: [], method: "HEAD")
+            #expect(head.header("Content-Type") == "text/html; charset=koi8-r")
+            #expect(head.header("Content-Length") == "2")
+        }
+    }
+}

@@ -117,6 +117,8 @@ public struct Location: Sendable {
     /// `default_language xx;` (lowercased): the variant served first when the client has no preference or
     /// accepts none of them; nil = the first tag in alphabetical order.
     public var defaultLanguage: String?
+    /// `charset NAME;` (nginx): the charset files of `charset_types` are labelled with; nil = utf-8 on text.
+    public var charset: String?
     /// status code → URI served (with the original status) instead of the built-in page.
     public var errorPages: [Int: String] = [:]
     /// Bytes; 0 means unlimited.

@@ -45,6 +45,7 @@ struct DirectiveRule {
         "autoindex_exact_size": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "autoindex_format": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "default_language": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "charset": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "client_max_body_size": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "allow_methods": DirectiveRule(contexts: anywhere, arguments: 1...many),
         "return": DirectiveRule(contexts: anywhere, arguments: 1...2),

@@ -13,6 +13,8 @@ struct LocationSettings {
     var autoindexExactSize: Bool?
     var autoindexFormat: Location.ListingFormat?
     var defaultLanguage: String?
+    /// `.some(nil)` for `charset off`.
+    var charset: String??
     var errorPages: [Int: String]?
     var clientMaxBodySize: Int?
     var allowedMethods: Set<Method>?
@@ -60,6 +62,12 @@ struct LocationSettings {
                 throw source.error(statement.argumentLines[0], "invalid language tag \"\(statement.value)\"")
             }
             defaultLanguage = statement.value.lowercased()
+        case "charset":
+            let name = statement.value
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isCharsetByte) else {
+                throw source.error(statement.argumentLines[0], "invalid charset \"\(name)\"")
+            }
+            charset = .some(name == "off" ? nil : name.lowercased())
         case "error_page":
             errorPages = try Self.errorPages(statement, adding: errorPages ?? [:], source: source)
         case "client_max_body_size":
@@ -128,6 +136,7 @@ struct LocationSettings {
         location.autoindexExactSize = autoindexExactSize ?? inherited.autoindexExactSize ?? location.autoindexExactSize
         location.autoindexFormat = autoindexFormat ?? inherited.autoindexFormat ?? location.autoindexFormat
         location.defaultLanguage = defaultLanguage ?? inherited.defaultLanguage
+        location.charset = charset ?? inherited.charset ?? nil
         location.errorPages = errorPages ?? inherited.errorPages ?? location.errorPages
         location.clientMaxBodySize = clientMaxBodySize ?? inherited.clientMaxBodySize ?? location.clientMaxBodySize
         location.allowedMethods = allowedMethods ?? inherited.allowedMethods ?? location.allowedMethods
@@ -155,6 +164,12 @@ struct LocationSettings {
         return BodyTemporaries(path: directory + "/" + BodyTemporaries.defaultName, destination: destination,
                                isConfigured: false,
                                line: location.uploadStore == nil ? nil : uploadStoreLine ?? inherited.uploadStoreLine)
+    }
+
+    /// RFC 2978's `mime-charset` characters (letters, digits and `!#$%&'+-^_`{}~`).
+    private static func isCharsetByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || "!#$%&'+-^_`{}~".utf8.contains(byte)
     }
 
     /// Subtags of 1 to 8 letters or digits joined by "-", the first made of letters (RFC 5646's shape).

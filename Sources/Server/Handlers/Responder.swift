@@ -108,7 +108,9 @@ final class Responder {
         case .get, .head, .post:
             if method != .post, let page = uploads.resultPage(for: request) { return page }
             // A POST that reaches no CGI or upload store is answered as a GET (issue 3's rule).
-            return staticFiles.response(for: request)
+            var response = staticFiles.response(for: request)
+            if let charset = location.charset { ContentCharset.label(&response, with: charset) }
+            return response
         case .put, .delete, .trace, .connect, .patch:
             // PUT and DELETE are handled before this (handle(_:from:)); the others are not implemented.
             return errorPages.response(.notImplemented, for: request)
