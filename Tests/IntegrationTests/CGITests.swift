@@ -835,6 +835,17 @@ extension Integration {
             #expect(page.contains("<tr><th>message</th><td>hi &amp; bye</td></tr>"))
             #expect(page.contains("<td>logo.png</td>"))
             #expect(page.contains("<td>\(try SHA256.hex(ofFile: logo))</td>"), "the uploaded file differs")
+            #expect(page.contains("<td>0: received</td>"))
+        }
+
+        @Test func formExplainsWhyAFileDidNotArrive() throws {
+            let (site, server) = try DemoSite.start("default.conf", listening: "127.0.0.1:8080")
+            defer { server.stop(); _ = site }
+            let big = try site.write("big.bin", patternBytes(count: 3 * 1024 * 1024), inDocroot: false)
+            let result = try Curl.run(["-F", "upload=@\(big)", "http://127.0.0.1:\(server.port)/cgi-bin/form.php"], in: site)
+            #expect(result.status == 200, "\(result.stderr)")
+            #expect(result.body.text.contains("<td>1: larger than upload_max_filesize (2M in php.ini)</td>"),
+                    "\(result.body.text.suffix(800))")
         }
 
         @Test func sessionCounterCountsWithItsCookie() throws {

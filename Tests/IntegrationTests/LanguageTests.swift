@@ -67,14 +67,40 @@ extension Integration {
         }
 
         @Test(arguments: ["de", "de, ja;q=0.5", "en;q=0, fr;q=0", "*;q=0", "de, *;q=0"])
-        func nothingAcceptableIs404WithVary(_ accept: String) throws {
+        func nothingAcceptableServesTheFirstVariantWithVary(_ accept: String) throws {
             let (site, server) = try F.start()
             defer { server.stop(); _ = site }
             let response = try server.get("/lang/page.html", headers: ["Accept-Language: \(accept)"])
-            #expect(response.status == 404, "\(accept)")
+            #expect(response.status == 200, "\(accept)")
             #expect(response.header("Vary") == "Accept-Language", "\(accept)")
-            #expect(response.header("Content-Language") == nil)
-            #expect(response.text != F.english && response.text != F.french)
+            #expect(response.header("Content-Language") == "en")
+            #expect(response.header("Content-Location") == "/lang/page.html.en")
+            #expect(response.text == F.english)
+        }
+
+        /// `default_language` is the server's preference: served when nothing is acceptable, when the client
+        /// states none, and on a tie; an acceptable other language still wins.
+        @Test func defaultLanguageIsServedWhenTheClientHasNoUsablePreference() throws {
+            let site = try TestSite()
+            try site.write("lang/page.html.en", F.english)
+            try site.write("lang/page.html.fr-CA", F.french)
+            let server = try Webserv.start("""
+                server {
+                    listen 127.0.0.1:@PORT@;
+                    root @ROOT@;
+                    location /lang/ { default_language fr; }
+                }
+                """, site: site)
+            defer { server.stop(); _ = site }
+            for (headers, tag) in [(["Accept-Language: de"], "fr-CA"), ([], "fr-CA"), (["Accept-Language: *"], "fr-CA"),
+                                   (["Accept-Language: en;q=0, fr;q=0"], "fr-CA"), (["Accept-Language: en"], "en")] {
+                let response = try server.get("/lang/page.html", headers: headers)
+                #expect(response.status == 200, "\(headers)")
+                #expect(response.header("Content-Language") == tag, "\(headers)")
+                #expect(response.header("Vary") == "Accept-Language", "\(headers)")
+                #expect(response.text == (tag == "en" ? F.english : F.french), "\(headers)")
+            }
+            #expect(try server.get("/lang/other.html", headers: ["Accept-Language: fr"]).status == 404)
         }
 
         @Test func theExistingFileWinsOverItsVariants() throws {
@@ -102,13 +128,9 @@ extension Integration {
         @Test func demoSitesPageComesInEnglishAndFrench() throws {
             let (site, server) = try AuthFixture.startDemoSite()
             defer { server.stop(); _ = site }
-            for (accept, tag) in [("fr-FR, fr;q=0.9, en;q=0.8", "fr"), ("en-US,en;q=0.9", "en"), ("de", "")] {
+            for (accept, tag) in [("fr-FR, fr;q=0.9, en;q=0.8", "fr"), ("en-US,en;q=0.9", "en"), ("de", "en")] {
                 let response = try server.get("/lang/page.html", headers: ["Accept-Language: \(accept)"])
                 #expect(response.header("Vary") == "Accept-Language")
-                if tag.isEmpty {
-                    #expect(response.status == 404)
-                    continue
-                }
                 #expect(response.status == 200)
                 #expect(response.header("Content-Language") == tag)
                 #expect(response.header("Content-Type") == "text/html; charset=utf-8")

@@ -14,6 +14,7 @@ extension Integration {
             let config = text
                 .replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:@PORT@;")
                 .replacingOccurrences(of: "upload_store ../www/uploads;", with: "upload_store @DIR@/uploads; alias @DIR@/uploads/;")
+                .replacingOccurrences(of: "alias ../www/uploads/;", with: "alias @DIR@/uploads/;")
                 .replacingOccurrences(of: "../www", with: Repo.root.path + "/www")
                 .replacingOccurrences(of: "auth_basic_user_file htpasswd;",
                                       with: "auth_basic_user_file \(Repo.root.path)/conf/htpasswd;")
@@ -42,7 +43,7 @@ extension Integration {
                                        "http://127.0.0.1:\(server.port)/uploads/"], in: site)
             #expect(posted.status == 201, "\(posted.stderr)")
             #expect(posted.header("Location") == "/uploads/hello.txt")
-            #expect(Links.extract(from: posted.body.text) == ["/uploads/hello.txt", "/uploads/photo.jpg"])
+            #expect(Links.extract(from: posted.body.text) == ["/uploads/hello.txt", "/uploads/photo.jpg", "/uploads/", "/"])
             #expect(try SHA256.hex(ofFile: site.directory + "/uploads/photo.jpg") == SHA256.hex(ofFile: binary))
 
             let listing = try server.get("/uploads/")
@@ -64,6 +65,90 @@ extension Integration {
             #expect(try Curl.run(["-T", source, url], in: site).status == 201)
             #expect(try Curl.run(["-T", source, url], in: site).status == 204)
             #expect(FileManager.default.contents(atPath: site.directory + "/uploads/notes.txt") == Data("notes\n".utf8))
+        }
+
+        /// /uploads.html lists the store through `autoindex_format json` and deletes with DELETE.
+        @Test func uploadsPageListsTheStoreAsJSONAndDeletesWithAButton() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            let page = try server.get("/uploads.html")
+            #expect(page.status == 200)
+            #expect(page.text.contains("fetch(\"/api/uploads/\")"))
+            #expect(page.text.contains("{ method: \"DELETE\" }"))
+            #expect(Links.extract(from: try server.get("/upload.html").text).contains("/uploads.html"))
+            #expect(try server.get("/api/uploads/").text == "[\n]\n")
+            #expect(try server.exchange(putRequest("/uploads/a%20b.txt", [UInt8]("12345"))).status == 201)
+            let listed = try server.get("/api/uploads/")
+            #expect(listed.header("Content-Type") == "application/json")
+            let entries = try JSONSerialization.jsonObject(with: Data(listed.body)) as? [[String: Any]]
+            #expect(entries?.count == 1)
+            #expect(entries?.first?["name"] as? String == "a b.txt")
+            #expect(entries?.first?["size"] as? Int == 5)
+            // What the button sends: the name as encodeURIComponent writes it.
+            #expect(try server.get("/uploads/a%20b.txt", method: "DELETE").status == 204)
+            #expect(try server.get("/api/uploads/").text == "[\n]\n")
+        }
+
+        /// Large files show progress through a script; the form itself still posts without JavaScript, and a
+        /// browser's post ends on the result page.
+        @Test func uploadPageShowsProgressAndStillPostsWithoutJavaScript() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            let html = try server.get("/upload.html").text
+            #expect(html.contains("<progress max=\"100\" value=\"0\"></progress>"))
+            #expect(html.contains("request.upload.addEventListener(\"progress\""))
+            #expect(html.contains("request.setRequestHeader(\"Accept\", \"text/html\")"))
+            #expect(html.contains("<form action=\"/uploads/\" method=\"post\" enctype=\"multipart/form-data\">"))
+            var form = MultipartForm()
+            form.addFile(field: "files", filename: "progress.txt", [UInt8]("shown\n"))
+            let posted = try server.exchange(form.request(to: "/uploads/", extraHeaders: "Accept: text/html\r\n"))
+            #expect(posted.status == 303)
+            #expect(posted.header("Location") == "/uploads/?uploaded=progress.txt")
+            let result = try server.get("/uploads/?uploaded=progress.txt")
+            #expect(Links.extract(from: result.text).first == "/uploads/progress.txt")
+        }
+
+        /// The two-language page switches language through links to the variants themselves.
+        @Test func languagePageHasASwitcher() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            for (accept, other, body) in [("en", "page.html.fr", "Une page, deux langues"),
+                                          ("fr", "page.html.en", "One page, two languages")] {
+                let page = try server.get("/lang/page.html", headers: ["Accept-Language: \(accept)"])
+                #expect(Links.extract(from: page.text).contains(other), "\(accept)")
+                let switched = try server.get("/lang/" + other)
+                #expect(switched.status == 200)
+                #expect(switched.text.contains(body))
+            }
+        }
+
+        /// The curl examples name the address the page came from (a script fills it in), not a fixed port.
+        @Test func examplesUseTheAddressThePageCameFrom() throws {
+            let (site, server) = try Self.start()
+            defer { server.stop(); _ = site }
+            let script = try server.get("/origin.js")
+            #expect(script.status == 200)
+            #expect(script.header("Content-Type") == "application/javascript; charset=utf-8")
+            #expect(script.text.contains("location.origin"))
+            for page in ["/", "/upload.html", "/lang/page.html.en", "/lang/page.html.fr"] {
+                let html = try server.get(page).text
+                #expect(html.contains("<script src=\"/origin.js\"></script>"), "\(page)")
+                let bare = html.replacingOccurrences(of: "<span class=\"origin\">http://127.0.0.1:8080</span>", with: "")
+                #expect(!bare.contains("8080"), "\(page) names port 8080 outside an origin span")
+            }
+        }
+
+        /// Every page of the demo renders at the phone's width.
+        @Test func everyDemoPageHasAViewport() throws {
+            let www = Repo.root.path + "/www"
+            let pages = (FileManager.default.enumerator(atPath: www)?.allObjects as? [String] ?? [])
+                .filter { $0.hasSuffix(".html") || $0.contains(".html.") || $0.hasSuffix(".php") || $0.hasSuffix(".py") }
+            #expect(pages.count >= 12, "\(pages)")
+            for page in pages {
+                let text = (try? String(contentsOfFile: www + "/" + page, encoding: .utf8)) ?? ""
+                #expect(text.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"),
+                        "\(page)")
+            }
         }
 
         /// The rest of the site keeps the server's 1 MB limit; the uploads location raises it.

@@ -61,6 +61,13 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         ("server {\n location / {\n", 3, #"unexpected end of file, expecting "}""#),
         ("server {\n autoindex maybe;\n}", 2,
          #"invalid value "maybe" in "autoindex" directive, it must be "on" or "off""#),
+        ("server {\n default_language en_GB;\n}", 2, #"invalid language tag "en_GB""#),
+        ("server { default_language 1a; }", 1, #"invalid language tag "1a""#),
+        ("server { charset \"utf 8\"; }", 1, #"invalid charset "utf 8""#),
+        ("server { autoindex_format xml; }", 1,
+         #"invalid value "xml" in "autoindex_format" directive, it must be "json" or "html""#),
+        ("server { autoindex_exact_size yes; }", 1,
+         #"invalid value "yes" in "autoindex_exact_size" directive, it must be "on" or "off""#),
         ("server { cgi_path_info both; }", 1,
          #"invalid value "both" in "cgi_path_info" directive, it must be "full" or "extra""#),
         ("server {\n listen 99999;\n}", 2, #"invalid port in "99999""#),
@@ -275,6 +282,10 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(location.source == .root("/etc/webserv/html"))
         #expect(location.index == ["index.html"])
         #expect(location.autoindex == false)
+        #expect(location.autoindexExactSize)
+        #expect(location.autoindexFormat == .html)
+        #expect(location.defaultLanguage == nil)
+        #expect(location.charset == nil)
         #expect(location.errorPages.isEmpty)
         #expect(location.clientMaxBodySize == 1 << 20)
         #expect(location.allowedMethods == [.get, .head])
@@ -298,6 +309,10 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
                 index main.html index.htm;
                 index default.html;
                 autoindex on;
+                autoindex_exact_size off;
+                autoindex_format json;
+                default_language en-GB;
+                charset Windows-1252;
                 error_page 404 410 /errors/gone.html;
                 error_page 500 /errors/500.html;
                 client_max_body_size 100m;
@@ -315,6 +330,10 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(location.source == .root("/srv/www"))
         #expect(location.index == ["main.html", "index.htm", "default.html"])
         #expect(location.autoindex)
+        #expect(!location.autoindexExactSize)
+        #expect(location.autoindexFormat == .json)
+        #expect(location.defaultLanguage == "en-gb")
+        #expect(location.charset == "windows-1252")
         #expect(location.errorPages == [404: "/errors/gone.html", 410: "/errors/gone.html", 500: "/errors/500.html"])
         #expect(location.clientMaxBodySize == 100 << 20)
         #expect(location.allowedMethods == [.get, .post, .delete])
@@ -639,5 +658,15 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         #expect(other.names == ["other.test"])
         #expect(other.locations.map(\.source) == [.root("/srv/other")])
         #expect(other.origin == "\(configPath):23")
+    }
+}
+
+@Suite struct CharsetDirectiveConfigTests {
+    @Test func charsetIsInheritedAndOffClearsIt() throws {
+        let config = try parse("server { charset KOI8-R; location /a/ { } location /b/ { charset off; } }")
+        let byPath = Dictionary(uniqueKeysWithValues: config.servers[0].locations.map { ($0.path, $0.charset) })
+        #expect(byPath["/a/"] == .some("koi8-r"))
+        #expect(byPath["/b/"] == .some(nil))
+        #expect(byPath["/"] == .some("koi8-r"))
     }
 }

@@ -26,6 +26,38 @@ import Testing
         #expect(page.hasSuffix("</html>\n"))
     }
 
+    static let roundedSizes: [(Int, String)] = [
+        (0, "0"), (9999, "9999"), (10_000, "10K"), (10_239, "10K"), (10_752, "11K"), (1_048_575, "1024K"),
+        (1_048_576, "1M"), (1_572_863, "1M"), (1_572_864, "2M"), (1 << 30, "1G"), (3 << 29, "2G"),
+    ]
+
+    @Test(arguments: roundedSizes)
+    func sizesAreRoundedAsNginxRoundsThem(_ size: Int, _ shown: String) {
+        #expect(DirectoryListing.roundedSize(size) == shown)
+    }
+
+    @Test func roundedSizesReplaceExactOnesInThePage() {
+        let page = String(decoding: DirectoryListing.html(uriPath: "/", entries: [file("f", size: 12345)],
+                                                          exactSize: false), as: UTF8.self)
+        #expect(page.contains("</td><td>12K</td></tr>"))
+        #expect(!page.contains("12345"))
+    }
+
+    @Test func jsonListsDirectoriesFirstWithEscapedNames() {
+        let json = String(decoding: DirectoryListing.json(entries: [file("b\"\\.txt", size: 7), dir("z"),
+                                                                   file("a\u{1}é")]), as: UTF8.self)
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT"
+        #expect(json == """
+            [
+            { "name":"z", "type":"directory", "mtime":"\(date)" },
+            { "name":"a\\u0001é", "type":"file", "mtime":"\(date)", "size":3 },
+            { "name":"b\\"\\\\.txt", "type":"file", "mtime":"\(date)", "size":7 }
+            ]
+
+            """)
+        #expect(DirectoryListing.json(entries: []) == Array("[\n]\n".utf8))
+    }
+
     @Test func rootHasNoParentLink() {
         let page = html("/", [file("a")])
         #expect(page.contains("<title>Index of /</title>"))
@@ -125,7 +157,8 @@ import Testing
             let page = html("/files/", entries)
             let hrefs = page.components(separatedBy: "href=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
             var names: Set<String> = []
-            for href in hrefs where href != "../" {
+            // The parent and the footer's link home lead out of the directory.
+            for href in hrefs where href != "../" && href != "/" {
                 let target = try RequestTarget.parse("/files/" + href)
                 let resolved = try #require(PathResolver.fileSystemPath(for: target, in:
                     Location(match: .prefix("/files/"), source: .alias(root))))

@@ -72,3 +72,46 @@ import Testing
         #expect(LanguageNegotiation.best(of: variants, acceptLanguage: "de") == nil)
     }
 }
+
+@Suite struct DefaultLanguageTests {
+    static let variants = ["de", "en-GB", "en-US", "fr"].map { LanguageVariant(tag: $0, fileName: "p.html." + $0) }
+
+    @Test(arguments: [
+        (nil, ["de", "en-GB", "en-US", "fr"]),
+        ("fr", ["fr", "de", "en-GB", "en-US"]),
+        ("en", ["en-GB", "en-US", "de", "fr"]),
+        ("en-us", ["en-US", "de", "en-GB", "fr"]),
+        ("e", ["de", "en-GB", "en-US", "fr"]),
+        ("ja", ["de", "en-GB", "en-US", "fr"]),
+    ] as [(String?, [String])])
+    func theDefaultLanguageComesFirstAndTheRestKeepTheirOrder(_ language: String?, _ tags: [String]) {
+        #expect(LanguageNegotiation.preferring(language, in: Self.variants).map(\.tag) == tags)
+    }
+}
+
+@Suite struct CharsetNegotiationTests {
+    static let served = ["utf-8", "iso-8859-1"]
+
+    @Test(arguments: [
+        (nil, "utf-8"), ("", "utf-8"), ("iso-8859-1", "iso-8859-1"), ("ISO-8859-1;q=0.5, utf-8;q=0.4", "iso-8859-1"),
+        ("*", "utf-8"), ("utf-8;q=0, *", "iso-8859-1"), ("koi8-r", nil), ("utf-8;q=0", nil),
+        ("utf-8;q=2, iso-8859-1", "iso-8859-1"), ("*;q=0.1, utf-8;q=0.1", "utf-8"),
+    ] as [(String?, String?)])
+    func acceptCharsetChoosesAmongTheServedCharsets(_ field: String?, _ chosen: String?) {
+        #expect(CharsetNegotiation.best(among: Self.served, acceptCharset: field) == chosen)
+    }
+
+    @Test func charsetSuffixesFollowTheLanguage() {
+        let names = ["p.html.fr.iso-8859-1", "p.html.fr.utf-8", "p.html.fr", "p.html.utf-8", "p.html.fr.latin9",
+                     "p.html.en.UTF-8"]
+        #expect(LanguageNegotiation.variants(of: "p.html", among: names) == [
+            LanguageVariant(tag: "en", fileName: "p.html.en.UTF-8", charset: "utf-8"),
+            LanguageVariant(tag: "fr", fileName: "p.html.fr.utf-8", charset: "utf-8"),
+            LanguageVariant(tag: "fr", fileName: "p.html.fr.iso-8859-1", charset: "iso-8859-1"),
+            LanguageVariant(tag: "fr", fileName: "p.html.fr"),
+        ])
+        #expect(StaticFiles.contentType(of: "/w/p.html.fr.iso-8859-1") == "text/html; charset=iso-8859-1")
+        #expect(StaticFiles.contentType(of: "/w/p.png.fr.utf-8") == "image/png")
+        #expect(StaticFiles.contentType(of: "/w/notes.utf-8") == "application/octet-stream")
+    }
+}

@@ -94,7 +94,7 @@ import Testing
             return "\(response.status.code)" + location
         case .cgi(let script, _):
             return "cgi \(script.filePath)"
-        case .upload(let directory, _, let kind, let uriBase):
+        case .upload(let directory, _, let kind, let uriBase, _):
             var kind = "\(kind)"
             if kind.hasPrefix("raw(name: \"upload-") { kind = "raw" }
             return "upload \(kind) in \(directory.dropFirst(root.count + 1)) as \(uriBase)"

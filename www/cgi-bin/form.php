@@ -14,12 +14,27 @@ function rows($values, $prefix = '') {
     }
     return $out;
 }
+// PHP's UPLOAD_ERR_* codes in words, so a visitor reads why a file did not arrive rather than "error 1".
+function upload_error($code) {
+    switch ($code) {
+        case UPLOAD_ERR_OK: return 'received';
+        case UPLOAD_ERR_INI_SIZE: return 'larger than upload_max_filesize (' . ini_get('upload_max_filesize') . ' in php.ini)';
+        case UPLOAD_ERR_FORM_SIZE: return "larger than the form's MAX_FILE_SIZE";
+        case UPLOAD_ERR_PARTIAL: return 'only partly received';
+        case UPLOAD_ERR_NO_FILE: return 'no file was chosen';
+        case UPLOAD_ERR_NO_TMP_DIR: return 'PHP has no temporary directory';
+        case UPLOAD_ERR_CANT_WRITE: return 'PHP could not write it to disk';
+        case UPLOAD_ERR_EXTENSION: return 'a PHP extension stopped it';
+        default: return 'unknown error';
+    }
+}
 $posted = $_SERVER['REQUEST_METHOD'] === 'POST';
 ?>
 <!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>PHP form — webserv</title>
   <link rel="stylesheet" href="/style.css">
   <link rel="icon" href="/favicon.ico">
@@ -73,7 +88,7 @@ $posted = $_SERVER['REQUEST_METHOD'] === 'POST';
         <tr><th>field</th><th>name</th><th>type</th><th>size</th><th>error</th><th>sha256</th></tr>
 <?php foreach ($_FILES as $field => $file): ?>
         <tr><td><?= h($field) ?></td><td><?= h($file['name']) ?></td><td><?= h($file['type']) ?></td>
-          <td><?= h($file['size']) ?></td><td><?= h($file['error']) ?></td>
+          <td><?= h($file['size']) ?></td><td><?= h($file['error']) ?>: <?= h(upload_error($file['error'])) ?></td>
           <td><?= $file['error'] === UPLOAD_ERR_OK ? h(hash_file('sha256', $file['tmp_name'])) : '' ?></td></tr>
 <?php endforeach; ?>
       </table>

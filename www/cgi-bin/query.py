@@ -13,6 +13,7 @@ body = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Query string — webserv</title>
   <link rel="stylesheet" href="/style.css">
   <link rel="icon" href="/favicon.ico">

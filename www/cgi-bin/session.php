@@ -15,6 +15,7 @@ function h($text) { return htmlspecialchars((string)$text, ENT_QUOTES, 'UTF-8');
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>PHP session — webserv</title>
   <link rel="stylesheet" href="/style.css">
   <link rel="icon" href="/favicon.ico">

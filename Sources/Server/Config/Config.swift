@@ -91,6 +91,13 @@ public struct Location: Sendable {
         }
     }
 
+    /// What a directory listing is written as.
+    public enum ListingFormat: Equatable, Sendable {
+        case html
+        /// nginx's: an array of `{name, type, mtime, size}`.
+        case json
+    }
+
     public enum CGIPathInfo: Equatable, Sendable {
         /// PATH_INFO is the full decoded request path (the brief's wording).
         case fullPath
@@ -103,6 +110,15 @@ public struct Location: Sendable {
     public var source: Source
     public var index: [String] = ["index.html"]
     public var autoindex: Bool = false
+    /// `autoindex_exact_size off`: listings show sizes rounded to K, M, G (nginx).
+    public var autoindexExactSize: Bool = true
+    /// `autoindex_format html|json` (nginx).
+    public var autoindexFormat: ListingFormat = .html
+    /// `default_language xx;` (lowercased): the variant served first when the client has no preference or
+    /// accepts none of them; nil = the first tag in alphabetical order.
+    public var defaultLanguage: String?
+    /// `charset NAME;` (nginx): the charset files of `charset_types` are labelled with; nil = utf-8 on text.
+    public var charset: String?
     /// status code → URI served (with the original status) instead of the built-in page.
     public var errorPages: [Int: String] = [:]
     /// Bytes; 0 means unlimited.

@@ -10,6 +10,11 @@ struct LocationSettings {
     var alias: String?
     var index: [String]?
     var autoindex: Bool?
+    var autoindexExactSize: Bool?
+    var autoindexFormat: Location.ListingFormat?
+    var defaultLanguage: String?
+    /// `.some(nil)` for `charset off`.
+    var charset: String??
     var errorPages: [Int: String]?
     var clientMaxBodySize: Int?
     var allowedMethods: Set<Method>?
@@ -48,6 +53,21 @@ struct LocationSettings {
             index = (index ?? []) + statement.arguments
         case "autoindex":
             autoindex = try Self.flag(statement, source: source, on: "on", off: "off")
+        case "autoindex_exact_size":
+            autoindexExactSize = try Self.flag(statement, source: source, on: "on", off: "off")
+        case "autoindex_format":
+            autoindexFormat = try Self.flag(statement, source: source, on: "json", off: "html") ? .json : .html
+        case "default_language":
+            guard Self.isLanguageTag(statement.value) else {
+                throw source.error(statement.argumentLines[0], "invalid language tag \"\(statement.value)\"")
+            }
+            defaultLanguage = statement.value.lowercased()
+        case "charset":
+            let name = statement.value
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isCharsetByte) else {
+                throw source.error(statement.argumentLines[0], "invalid charset \"\(name)\"")
+            }
+            charset = .some(name == "off" ? nil : name.lowercased())
         case "error_page":
             errorPages = try Self.errorPages(statement, adding: errorPages ?? [:], source: source)
         case "client_max_body_size":
@@ -113,6 +133,10 @@ struct LocationSettings {
         var location = Location(match: match, source: source)
         location.index = index ?? inherited.index ?? location.index
         location.autoindex = autoindex ?? inherited.autoindex ?? location.autoindex
+        location.autoindexExactSize = autoindexExactSize ?? inherited.autoindexExactSize ?? location.autoindexExactSize
+        location.autoindexFormat = autoindexFormat ?? inherited.autoindexFormat ?? location.autoindexFormat
+        location.defaultLanguage = defaultLanguage ?? inherited.defaultLanguage
+        location.charset = charset ?? inherited.charset ?? nil
         location.errorPages = errorPages ?? inherited.errorPages ?? location.errorPages
         location.clientMaxBodySize = clientMaxBodySize ?? inherited.clientMaxBodySize ?? location.clientMaxBodySize
         location.allowedMethods = allowedMethods ?? inherited.allowedMethods ?? location.allowedMethods
@@ -140,6 +164,22 @@ struct LocationSettings {
         return BodyTemporaries(path: directory + "/" + BodyTemporaries.defaultName, destination: destination,
                                isConfigured: false,
                                line: location.uploadStore == nil ? nil : uploadStoreLine ?? inherited.uploadStoreLine)
+    }
+
+    /// RFC 2978's `mime-charset` characters (letters, digits and `!#$%&'+-^_`{}~`).
+    private static func isCharsetByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || "!#$%&'+-^_`{}~".utf8.contains(byte)
+    }
+
+    /// Subtags of 1 to 8 letters or digits joined by "-", the first made of letters (RFC 5646's shape).
+    private static func isLanguageTag(_ tag: String) -> Bool {
+        let subtags = tag.split(separator: "-", omittingEmptySubsequences: false)
+        return subtags.enumerated().allSatisfy { index, subtag in
+            (1...8).contains(subtag.utf8.count) && subtag.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || (index > 0 && ("0"..."9").contains($0)))
+            }
+        }
     }
 
     /// A two-valued switch: true for `on`, false for `off`, anything else an error naming both.

@@ -52,7 +52,8 @@ extension Connection {
         case .upload(let sink, let job):
             // Every file is in place: 201 (or 204 for a replacing PUT).
             context.responder.filesChanged()
-            start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut), job.terms)
+            start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut,
+                                                   seeOther: job.seeOther), job.terms)
         }
     }
 }

@@ -63,9 +63,9 @@ struct RequestPlan {
                              bodyLength: hasBody ? nil : framing.length)
             self.init(request, .runCGI(job, body: hasBody ? BodyReader(framing: framing, limit: limit) : nil),
                       sendsContinue: continues)
-        case .upload(let directory, let temporaries, let kind, let uriBase):
+        case .upload(let directory, let temporaries, let kind, let uriBase, let seeOther):
             let job = UploadJob(directory: directory, temporaries: temporaries, kind: kind, uriBase: uriBase,
-                                terms: terms)
+                                seeOther: seeOther, terms: terms)
             self.init(request, .upload(job, body: BodyReader(framing: hasBody ? framing : .length(0), limit: limit)),
                       sendsContinue: continues)
         case .response(let response):
@@ -122,13 +122,17 @@ final class UploadJob {
     let kind: UploadSink.Kind
     /// The URI of `directory`, for the links in the answer.
     let uriBase: String
+    /// A browser's form post: answered with 303 to the result page.
+    let seeOther: Bool
     let terms: ResponseTerms
 
-    init(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String, terms: ResponseTerms) {
+    init(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String, seeOther: Bool,
+         terms: ResponseTerms) {
         self.directory = directory
         self.temporaries = temporaries
         self.kind = kind
         self.uriBase = uriBase
+        self.seeOther = seeOther
         self.terms = terms
     }
 

@@ -46,20 +46,14 @@ public enum DirectoryListing {
 
     /// `Index of /path/`: directories first, then files, each sorted by name; names HTML-escaped, hrefs
     /// percent-encoded; sizes and dates shown. `uriPath` is the decoded request path and ends with "/"
-    /// (the handler redirects first), since the hrefs are relative to it.
-    public static func html(uriPath: String, entries: [DirectoryEntry]) -> [UInt8] {
-        let sorted = entries.sorted { a, b in
-            a.isDirectory != b.isDirectory ? a.isDirectory : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
-        }
+    /// (the handler redirects first), since the hrefs are relative to it. Without `exactSize`, sizes are
+    /// rounded as nginx's `autoindex_exact_size off` rounds them.
+    public static func html(uriPath: String, entries: [DirectoryEntry], exactSize: Bool = true) -> [UInt8] {
+        let sorted = sortedForListing(entries)
         var out: [UInt8] = []
         out.reserveCapacity(1024 + sorted.count * 160)
-        out.append(contentsOf: "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n".utf8)
-        out.append(contentsOf: "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n".utf8)
-        out.append(contentsOf: "<title>Index of ".utf8)
-        HTMLEscaping.append(uriPath, to: &out)
-        out.append(contentsOf: "</title>\n<style>\n".utf8)
-        out.append(contentsOf: style.utf8)
-        out.append(contentsOf: "</style>\n</head>\n<body>\n<h1>Index of ".utf8)
+        PageStyle.appendHead(title: "Index of " + uriPath, to: &out)
+        out.append(contentsOf: "<h1>Index of ".utf8)
         HTMLEscaping.append(uriPath, to: &out)
         out.append(contentsOf: "</h1>\n<table>\n".utf8)
         out.append(contentsOf: "<thead><tr><th>Name</th><th>Last modified</th><th>Size</th></tr></thead>\n".utf8)
@@ -80,27 +74,88 @@ public enum DirectoryListing {
             if entry.isDirectory {
                 out.append(UInt8(ascii: "-"))
             } else {
-                out.append(contentsOf: String(entry.size).utf8)
+                out.append(contentsOf: (exactSize ? String(entry.size) : roundedSize(entry.size)).utf8)
             }
             out.append(contentsOf: "</td></tr>\n".utf8)
         }
-        out.append(contentsOf: "</tbody>\n</table>\n<hr>\n<footer>webserv</footer>\n</body>\n</html>\n".utf8)
+        out.append(contentsOf: "</tbody>\n</table>\n".utf8)
+        PageStyle.appendFooter(to: &out)
         return out
     }
 
-    private static let style = """
-        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222}
-        h1{font-size:1.4em;font-weight:600;word-break:break-all}
-        table{border-collapse:collapse;width:100%}
-        th,td{padding:.25em .75em;text-align:left;white-space:nowrap}
-        th{border-bottom:1px solid #ccc}
-        td:first-child{white-space:normal;word-break:break-all;width:100%}
-        td:nth-child(3){text-align:right;font-variant-numeric:tabular-nums}
-        tbody tr:hover{background:#f3f6fa}
-        a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
-        footer{color:#777;font-size:.85em}
+    /// The listing in the location's format, with its Content-Type.
+    static func page(uriPath: String, entries: [DirectoryEntry], of location: Location)
+        -> (bytes: [UInt8], contentType: String)
+    {
+        switch location.autoindexFormat {
+        case .html:
+            return (html(uriPath: uriPath, entries: entries, exactSize: location.autoindexExactSize),
+                    ErrorPages.htmlType)
+        case .json:
+            return (json(entries: entries), "application/json")
+        }
+    }
 
-        """
+    /// nginx's `autoindex_format json`: one object a line, directories first, names as they are on disk
+    /// (JSON-escaped), `mtime` as an HTTP date, `size` in bytes for files only.
+    public static func json(entries: [DirectoryEntry]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(16 + entries.count * 96)
+        for (index, entry) in sortedForListing(entries).enumerated() {
+            out.append(contentsOf: (index == 0 ? "\n{ \"name\":\"" : ",\n{ \"name\":\"").utf8)
+            appendJSONEscaped(entry.name, to: &out)
+            out.append(contentsOf: "\", \"type\":\"".utf8)
+            out.append(contentsOf: (entry.isDirectory ? "directory" : "file").utf8)
+            out.append(contentsOf: "\", \"mtime\":\"".utf8)
+            out.append(contentsOf: HTTPDate.format(entry.modified).utf8)
+            out.append(UInt8(ascii: "\""))
+            if !entry.isDirectory {
+                out.append(contentsOf: ", \"size\":".utf8)
+                out.append(contentsOf: String(entry.size).utf8)
+            }
+            out.append(contentsOf: " }".utf8)
+        }
+        out.append(contentsOf: "\n]\n".utf8)
+        return out
+    }
+
+    /// nginx's rounding: bytes up to 9999, then K, M or G rounded to the nearest unit (half up).
+    static func roundedSize(_ size: Int) -> String {
+        let unit: Int
+        let suffix: String
+        switch size {
+        case (1 << 30)...: (unit, suffix) = (1 << 30, "G")
+        case (1 << 20)...: (unit, suffix) = (1 << 20, "M")
+        case 10_000...: (unit, suffix) = (1 << 10, "K")
+        default: return String(size)
+        }
+        return String(size / unit + (size % unit >= unit / 2 ? 1 : 0)) + suffix
+    }
+
+    /// Directories first, then files, each in byte order of their names.
+    private static func sortedForListing(_ entries: [DirectoryEntry]) -> [DirectoryEntry] {
+        entries.sorted { a, b in
+            a.isDirectory != b.isDirectory ? a.isDirectory : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+    }
+
+    /// RFC 8259 §7: quote, backslash and control characters escaped; the rest as UTF-8.
+    private static func appendJSONEscaped(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default:
+                out.append(byte)
+            }
+        }
+    }
 
     /// `dd-Mon-yyyy hh:mm` in UTC, as nginx's autoindex shows dates.
     static func appendListingDate(_ seconds: Int, to out: inout [UInt8]) {

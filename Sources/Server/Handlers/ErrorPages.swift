@@ -134,31 +134,23 @@ public struct ErrorPages {
         }
     }
 
-    /// The page for `status`, saying `explanation` (the standard sentence when nil).
+    /// The page for `status`, saying `explanation` (the standard sentence when nil), in the look of every
+    /// built-in page (`PageStyle`).
     static func page(for status: Status, explanation: String? = nil) -> [UInt8] {
-        var title: [UInt8] = Array(String(status.code).utf8)
-        title.append(UInt8(ascii: " "))
-        HTMLEscaping.append(status.reason, to: &title)
+        let title = String(status.code) + " " + status.reason
         var out: [UInt8] = []
-        out.reserveCapacity(640)
-        out.append(contentsOf: "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n".utf8)
-        out.append(contentsOf: "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n".utf8)
-        out.append(contentsOf: "<title>".utf8)
-        out.append(contentsOf: title)
-        out.append(contentsOf: "</title>\n<style>".utf8)
-        out.append(contentsOf: "body{font-family:system-ui,sans-serif;margin:4em auto;max-width:40em;padding:0 1em;"
-            .utf8)
-        out.append(contentsOf: "color:#222;text-align:center}h1{font-weight:600}hr{border:0;border-top:1px solid #ccc}"
-            .utf8)
-        out.append(contentsOf: "center{color:#777;font-size:.85em}</style>\n</head>\n<body>\n<h1>".utf8)
-        out.append(contentsOf: title)
+        out.reserveCapacity(1536)
+        PageStyle.appendHead(title: title, to: &out)
+        out.append(contentsOf: "<h1>".utf8)
+        HTMLEscaping.append(title, to: &out)
         out.append(contentsOf: "</h1>\n<p>".utf8)
         if let explanation {
             HTMLEscaping.append(explanation, to: &out)
         } else {
             out.append(contentsOf: Self.explanation(for: status.code).utf8)
         }
-        out.append(contentsOf: "</p>\n<hr><center>webserv</center>\n</body>\n</html>\n".utf8)
+        out.append(contentsOf: "</p>\n".utf8)
+        PageStyle.appendFooter(to: &out)
         return out
     }
 }

@@ -9,14 +9,18 @@ public struct LanguageRange: Equatable, Sendable {
     }
 }
 
-/// A language variant of a resource: `page.html.en-US` is the `en-US` variant of `page.html`.
+/// A language variant of a resource: `page.html.en-US` is the `en-US` variant of `page.html`, and
+/// `page.html.fr.iso-8859-1` its `fr` variant in ISO-8859-1.
 public struct LanguageVariant: Equatable, Sendable {
     public var tag: String
     public var fileName: String
+    /// Lowercase, one of `CharsetNegotiation.known`; nil when the name states none.
+    public var charset: String?
 
-    public init(tag: String, fileName: String) {
+    public init(tag: String, fileName: String, charset: String? = nil) {
         self.tag = tag
         self.fileName = fileName
+        self.charset = charset
     }
 }
 
@@ -79,6 +83,17 @@ public enum LanguageNegotiation {
         return variants.first { $0.tag == tag }
     }
 
+    /// `variants` with those of `language` (a tag, or a prefix of one: `en` for `en-GB`) first, the order
+    /// kept otherwise: the server's preference for an absent `Accept-Language`, for ties and as the fallback.
+    public static func preferring(_ language: String?, in variants: [LanguageVariant]) -> [LanguageVariant] {
+        guard let language else { return variants }
+        let isPreferred = { (variant: LanguageVariant) -> Bool in
+            let tag = variant.tag.lowercased()
+            return tag == language || tag.hasPrefix(language + "-")
+        }
+        return variants.filter(isPreferred) + variants.filter { !isPreferred($0) }
+    }
+
     /// The language variants of `fileName` among a directory's entry names, sorted by tag so the server's
     /// order does not depend on readdir(). A suffix is a tag when its primary subtag is an ISO 639-1 code,
     /// so `page.html.bak`, `.old` or `.gz` are not mistaken for languages; `br` is left out because
@@ -87,13 +102,19 @@ public enum LanguageNegotiation {
         let prefix = fileName + "."
         var found: [LanguageVariant] = []
         for name in names where name.hasPrefix(prefix) {
-            let tag = name.dropFirst(prefix.count)
+            var tag = String(name.dropFirst(prefix.count))
+            var charset: String?
+            if let split = CharsetNegotiation.suffix(of: tag) { (tag, charset) = (split.base, split.charset) }
             let bytes = Array(tag.utf8)[...]
             guard isLanguageTag(bytes, primaryLengths: 2...2), iso639Codes.contains(tag.prefix(2).lowercased())
             else { continue }
-            found.append(LanguageVariant(tag: String(tag), fileName: name))
+            found.append(LanguageVariant(tag: tag, fileName: name, charset: charset))
         }
-        return found.sorted { $0.tag.lowercased() < $1.tag.lowercased() }
+        // By tag, then by charset in the server's order of preference; a variant stating none comes last.
+        let rank = { (variant: LanguageVariant) -> Int in
+            variant.charset.flatMap(CharsetNegotiation.known.firstIndex(of:)) ?? CharsetNegotiation.known.count
+        }
+        return found.sorted { ($0.tag.lowercased(), rank($0)) < ($1.tag.lowercased(), rank($1)) }
     }
 
     /// ISO 639-1 two-letter codes, less `br`.

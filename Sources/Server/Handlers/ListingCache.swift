@@ -10,24 +10,31 @@ struct ListingCache {
     private struct Entry {
         let identity: FileIdentity
         let second: Int
-        let html: [UInt8]
+        let page: (bytes: [UInt8], contentType: String)
     }
 
     static let maxEntries = 256
 
     private var entries: [String: Entry] = [:]
 
-    func listing(of directory: String, uriPath: String, identity: FileIdentity) -> [UInt8]? {
-        guard let entry = entries[ListingCache.key(directory, uriPath)], entry.identity == identity,
+    func listing(of directory: String, uriPath: String, for location: Location, identity: FileIdentity)
+        -> (bytes: [UInt8], contentType: String)?
+    {
+        guard let entry = entries[ListingCache.key(directory, uriPath, location)], entry.identity == identity,
               entry.second == time(nil) else { return nil }
-        return entry.html
+        return entry.page
     }
 
-    mutating func store(_ html: [UInt8], of directory: String, uriPath: String, identity: FileIdentity) {
+    mutating func store(_ page: (bytes: [UInt8], contentType: String), of directory: String, uriPath: String,
+                        for location: Location, identity: FileIdentity) {
         if entries.count >= ListingCache.maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[ListingCache.key(directory, uriPath)] = Entry(identity: identity, second: time(nil), html: html)
+        entries[ListingCache.key(directory, uriPath, location)] = Entry(identity: identity, second: time(nil),
+                                                                       page: page)
     }
 
-    /// The page shows the URI path (alias locations map several to one directory).
-    private static func key(_ directory: String, _ uriPath: String) -> String { directory + "\u{0}" + uriPath }
+    /// The page shows the URI path (alias locations map several to one directory), in the location's format.
+    private static func key(_ directory: String, _ uriPath: String, _ location: Location) -> String {
+        let format = location.autoindexFormat == .json ? "j" : location.autoindexExactSize ? "h" : "r"
+        return directory + "\u{0}" + uriPath + "\u{0}" + format
+    }
 }

@@ -1,5 +1,5 @@
 /// Decides the response to a routed request in the issue's order of checks: `OPTIONS *`, the hidden
-/// temporaries, authentication, `return`, the method (405 even on a missing file), CGI, preconditions, then
+/// temporaries, a location's missing trailing slash (`SlashRedirect`), authentication, `return`, the method (405 even on a missing file), CGI, preconditions, then
 /// PUT, POST to a store and DELETE (`Uploads`) or the resource (`StaticFiles`). Error pages: `ErrorPages`.
 final class Responder {
     let router: Router
@@ -23,8 +23,8 @@ final class Responder {
         /// Run `script`; `remoteUser` is the user authentication let through (REMOTE_USER).
         case cgi(CGIScript, remoteUser: String?)
         /// The body is stored in `directory` by way of `temporaries`: `uriBase` is the URI of `directory`,
-        /// for the links in the answer.
-        case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String)
+        /// for the links in the answer; `seeOther`: a browser's form post, answered with 303.
+        case upload(directory: String, temporaries: String, kind: UploadSink.Kind, uriBase: String, seeOther: Bool)
     }
 
     /// Decodes the target and picks server and location; throws 400 for a malformed target.
@@ -50,6 +50,12 @@ final class Responder {
         // Bodies in flight are nobody's business, whatever the method: as if the directory did not exist.
         if location.redirect == nil, router.temporaryAreas.hide(requestPath: request.target.path) {
             return .response(errorPages.response(.notFound, for: request))
+        }
+        if location.redirect == nil, let target = SlashRedirect.target(for: request, outside: router.temporaryAreas) {
+            // RFC 9110 §15.4.9: 308 keeps the method and body; GET and HEAD get the 301 every client knows.
+            let status: Status = request.method == .get || request.method == .head ? .movedPermanently
+                : .permanentRedirect
+            return .response(errorPages.redirect(status, to: target, for: request))
         }
         var user: String?
         if location.redirect == nil {
@@ -116,6 +122,7 @@ final class Responder {
             response.headers.append(("Allow", allowHeader(location)))
             return response
         case .get, .head, .post:
+            if method != .post, let page = uploads.resultPage(for: request) { return page }
             // A POST that reaches no CGI or upload store is answered as a GET (issue 3's rule).
             return staticFiles.response(for: request)
         case .put, .delete, .trace, .connect, .patch:
@@ -155,8 +162,8 @@ final class Responder {
     }
 
     /// The answer once an upload's files are in place.
-    func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
-        uploads.response(stored, uriBase: uriBase, isPut: isPut)
+    func uploadResponse(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool, seeOther: Bool) -> Response {
+        uploads.response(stored, uriBase: uriBase, isPut: isPut, seeOther: seeOther)
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().

@@ -19,27 +19,32 @@ final class StaticFiles {
         self.temporaryAreas = temporaryAreas
     }
 
-    /// The resource the request's path names, or the error page saying why there is none.
+    /// The resource the request's path names, or the error page saying why there is none, labelled with the
+    /// location's `charset`. A 200 for a small regular file named directly is remembered as a ready answer.
     func response(for request: RoutedRequest) -> Response {
         guard let fsPath = PathResolver.reachablePath(for: request.target, in: request.location,
                                                       outside: temporaryAreas)
         else { return errorPages.response(.notFound, for: request) }
 
+        var response: Response
+        var served: FileIdentity?
         switch FileInfo.lookUp(fsPath) {
         case .regular(let identity):
-            let response = serveFile(fsPath, identity, for: request)
-            if response.status == .ok, case .bytes = response.body, response.headers.isEmpty,
-               request.location.authRealm == nil {
-                hot.remember(response, path: fsPath, identity: identity, for: request, now: .now)
-            }
-            return response
+            response = serveFile(fsPath, identity, for: request)
+            served = identity
         case .directory(let identity):
-            return directoryResponse(fsPath, identity, for: request)
+            response = directoryResponse(fsPath, identity, for: request)
         case .notFound:
-            return languageVariant(of: fsPath, for: request) ?? errorPages.response(.notFound, for: request)
+            response = languageVariant(of: fsPath, for: request) ?? errorPages.response(.notFound, for: request)
         case .forbidden:
-            return errorPages.response(.forbidden, for: request)
+            response = errorPages.response(.forbidden, for: request)
         }
+        if let charset = request.location.charset { ContentCharset.label(&response, with: charset) }
+        if let identity = served, response.status == .ok, case .bytes = response.body, response.headers.isEmpty,
+           request.location.authRealm == nil {
+            hot.remember(response, path: fsPath, identity: identity, for: request, now: .now)
+        }
+        return response
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().
@@ -66,22 +71,25 @@ final class StaticFiles {
             // A directory without index and listing is not revealed (ARCHITECTURE.md).
             return errorPages.response(.notFound, for: request)
         }
-        let html: [UInt8]
-        if let cached = listingCache.listing(of: directory, uriPath: path, identity: identity) {
-            html = cached
+        let location = request.location
+        let listing: (bytes: [UInt8], contentType: String)
+        if let cached = listingCache.listing(of: directory, uriPath: path, for: location, identity: identity) {
+            listing = cached
         } else {
             guard let entries = DirectoryListing.entries(ofDirectory: directory) else {
                 return errorPages.response(.forbidden, for: request)
             }
-            html = DirectoryListing.html(uriPath: path, entries: entries)
-            listingCache.store(html, of: directory, uriPath: path, identity: identity)
+            listing = DirectoryListing.page(uriPath: path, entries: entries, of: location)
+            listingCache.store(listing, of: directory, uriPath: path, for: location, identity: identity)
         }
-        return ErrorPages.headAware(Response(status: .ok, contentType: ErrorPages.htmlType, body: .bytes(html)),
-                                    for: request)
+        return ErrorPages.headAware(Response(status: .ok, contentType: listing.contentType,
+                                             body: .bytes(listing.bytes)), for: request)
     }
 
     /// Apache's MultiViews idea: `page.html` missing but `page.html.en`, `page.html.fr`… present → the best by
-    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary.
+    /// Accept-Language (RFC 9110 §12.5.4), with Content-Language, Content-Location and Vary. When none is
+    /// acceptable the default variant (`default_language`, else the first tag) is served, as §12.5.4 allows:
+    /// a page that exists in some language is never 404.
     private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
         guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         let directory = String(fsPath[..<slash])
@@ -89,14 +97,15 @@ final class StaticFiles {
         guard !name.isEmpty, case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
         let names = variantIndex.variantFileNames(of: name, in: directory, identity: identity)
         guard !names.isEmpty else { return nil }
-        let variants = LanguageNegotiation.variants(of: name, among: names)
+        let variants = LanguageNegotiation.preferring(request.location.defaultLanguage,
+                                                      in: LanguageNegotiation.variants(of: name, among: names))
         guard !variants.isEmpty else { return nil }
-        let accepted = request.head.headers.values(named: "accept-language").joined(separator: ",")
-        guard let best = LanguageNegotiation.best(of: variants, acceptLanguage: accepted.isEmpty ? nil : accepted),
+        let vary = variants.contains { $0.charset != nil } ? "Accept-Language, Accept-Charset" : "Accept-Language"
+        guard let best = Self.bestVariant(of: variants, for: request.head.headers),
               case .regular(let identity) = FileInfo.lookUp(directory + "/" + best.fileName)
         else {
             var response = errorPages.response(.notFound, for: request)
-            response.headers.append(("Vary", "Accept-Language"))
+            response.headers.append(("Vary", vary))
             return response
         }
         var response = serveFile(directory + "/" + best.fileName, identity, for: request)
@@ -104,19 +113,46 @@ final class StaticFiles {
             + PercentEncoding.encodeSegment(best.fileName)
         response.headers.append(("Content-Language", best.tag))
         response.headers.append(("Content-Location", location))
-        response.headers.append(("Vary", "Accept-Language"))
+        response.headers.append(("Vary", vary))
         return response
     }
 
-    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one.
+    /// The language first (else the default one), then among its variants the charset (else its first
+    /// variant: RFC 9110 §12.5.2 lets a server ignore an Accept-Charset it cannot satisfy).
+    private static func bestVariant(of variants: [LanguageVariant], for headers: Headers) -> LanguageVariant? {
+        let languages = headers.values(named: "accept-language").joined(separator: ",")
+        var tags: [String] = []
+        for variant in variants where !tags.contains(variant.tag) { tags.append(variant.tag) }
+        guard let tag = LanguageNegotiation.bestTag(among: tags, acceptLanguage: languages.isEmpty ? nil : languages)
+                ?? tags.first else { return nil }
+        let ofTag = variants.filter { $0.tag == tag }
+        let charsets = headers.values(named: "accept-charset").joined(separator: ",")
+        let charset = CharsetNegotiation.best(among: ofTag.compactMap(\.charset),
+                                              acceptCharset: charsets.isEmpty ? nil : charsets)
+        return ofTag.first { $0.charset == charset } ?? ofTag.first
+    }
+
+    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one,
+    /// and one in a charset (`page.html.fr.iso-8859-1`) says that charset.
     static func contentType(of fsPath: String) -> String {
+        if let (base, charset) = CharsetNegotiation.suffix(of: fsPath), let page = languagePage(of: base) {
+            let type = MIMETypes.contentType(forPath: page)
+            let mediaType = String(type.prefix { $0 != ";" })
+            return MIMETypes.isText(mediaType) ? mediaType + "; charset=" + charset : type
+        }
         let type = MIMETypes.contentType(forPath: fsPath)
-        guard type == MIMETypes.defaultType, let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
+        guard type == MIMETypes.defaultType, let page = languagePage(of: fsPath) else { return type }
+        return MIMETypes.contentType(forPath: page)
+    }
+
+    /// The page a language variant's path is a variant of (`…/page.html` for `…/page.html.fr`), else nil.
+    private static func languagePage(of fsPath: String) -> String? {
+        guard let dot = fsPath.utf8.lastIndex(of: UInt8(ascii: ".")),
               let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")), dot > slash,
               !LanguageNegotiation.variants(of: String(fsPath[fsPath.utf8.index(after: slash)..<dot]),
                                             among: [String(fsPath[fsPath.utf8.index(after: slash)...])]).isEmpty
-        else { return type }
-        return MIMETypes.contentType(forPath: String(fsPath[..<dot]))
+        else { return nil }
+        return String(fsPath[..<dot])
     }
 
     /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110

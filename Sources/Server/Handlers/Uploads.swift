@@ -46,7 +46,7 @@ final class Uploads {
             return failure(.internalServerError, for: request)
         }
         return .upload(directory: directory, temporaries: temporaries, kind: .put(name: name),
-                       uriBase: request.targetDirectory)
+                       uriBase: request.targetDirectory, seeOther: false)
     }
 
     /// Where a POST to an upload store goes: a form's files into the directory, or a raw body as the file the
@@ -72,40 +72,74 @@ final class Uploads {
                 return failure(.badRequest, for: request)
             }
             return .upload(directory: directory, temporaries: temporaries, kind: .multipart(boundary: boundary),
-                           uriBase: uriBase)
+                           uriBase: uriBase, seeOther: UploadResult.isBrowserForm(request.head.headers))
         }
         if name.isEmpty {
             uploadCounter += 1
             name = "upload-\(time(nil))-\(uploadCounter)"
         }
-        return .upload(directory: directory, temporaries: temporaries, kind: .raw(name: name), uriBase: uriBase)
+        return .upload(directory: directory, temporaries: temporaries, kind: .raw(name: name), uriBase: uriBase,
+                       seeOther: false)
     }
 
     /// The answer once an upload's files are in place: 201 with the first file's `Location` and a page
-    /// linking every stored file; a PUT that replaced a file is 204; a form without any file is 400.
-    func response(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool) -> Response {
+    /// linking every stored file; a PUT that replaced a file is 204; a form without any file is 400. A browser's
+    /// form post (`seeOther`) gets 303 to the result page instead, so reloading it does not post again.
+    func response(_ stored: [UploadSink.StoredFile], uriBase: String, isPut: Bool, seeOther: Bool = false)
+        -> Response
+    {
         if isPut, let file = stored.first, file.replaced {
             return Response(status: .noContent)
         }
         if stored.isEmpty {
             // Only a form can store nothing: a browser sends one when its file input was left empty.
-            let page = ErrorPages.page(for: .badRequest, explanation: "No file was chosen: the form was sent "
-                                           + "without any file to upload. Choose a file, then send the form again.")
+            var page: [UInt8] = []
+            PageStyle.appendHead(title: "No file chosen", to: &page)
+            page.append(contentsOf: "<h1>No file chosen</h1>\n<p>No file was chosen: the form was sent without any file to upload. "
+                .utf8)
+            page.append(contentsOf: "Choose a file, then send the form again.</p>\n".utf8)
+            page.append(contentsOf: "<p><a href=\"javascript:history.back()\">Back to the form</a> · <a href=\"".utf8)
+            page.append(contentsOf: PercentEncoding.encodePath(uriBase).utf8)
+            page.append(contentsOf: "\">The stored files</a></p>\n".utf8)
+            PageStyle.appendFooter(to: &page)
             return Response(status: .badRequest, contentType: ErrorPages.htmlType, body: .bytes(page))
         }
-        var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>201 Created</title></head><body>\n"
-        html += "<h1>Stored \(stored.count) file\(stored.count == 1 ? "" : "s")</h1>\n<ul>\n"
-        for file in stored {
-            let href = PercentEncoding.encodePath(uriBase) + PercentEncoding.encodeSegment(file.name)
-            html += "<li><a href=\"\(href)\">\(HTMLEscaping.escape(file.name))</a></li>\n"
+        let base = PercentEncoding.encodePath(uriBase)
+        let names = stored.map(\.name)
+        if seeOther {
+            let target = base + "?" + names.map { UploadResult.parameter + "=" + PercentEncoding.encodeSegment($0) }
+                .joined(separator: "&")
+            // The client must be able to send the address back within the request-line limit.
+            if target.utf8.count <= UploadResult.maxLocationLength {
+                var response = Response(status: .seeOther, contentType: ErrorPages.htmlType,
+                                        body: .bytes(UploadResult.page(names: names, uriBase: uriBase)))
+                response.headers.append(("Location", target))
+                return response
+            }
         }
-        html += "</ul>\n</body></html>\n"
-        var response = Response(status: .created, contentType: ErrorPages.htmlType, body: .bytes(Array(html.utf8)))
-        if let first = stored.first {
-            let location = PercentEncoding.encodePath(uriBase) + PercentEncoding.encodeSegment(first.name)
-            response.headers.append(("Location", location))
-        }
+        var response = Response(status: .created, contentType: ErrorPages.htmlType,
+                                body: .bytes(UploadResult.page(names: names, uriBase: uriBase)))
+        response.headers.append(("Location", base + PercentEncoding.encodeSegment(names[0])))
         return response
+    }
+
+    /// The page a 303 after a form post leads to: `GET /store/?uploaded=a.txt&uploaded=b.txt` names the files
+    /// again, those still in the store as links. nil when the request is not one.
+    func resultPage(for request: RoutedRequest) -> Response? {
+        let target = request.target
+        guard request.location.uploadStore != nil, target.path.hasSuffix("/"),
+              target.query.hasPrefix(UploadResult.parameter + "="),
+              let directory = writablePath(for: request) else { return nil }
+        let names = UploadResult.names(inQuery: target.query)
+        guard !names.isEmpty else { return nil }
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        let present = names.map { name -> (String, Bool) in
+            if case .regular = FileInfo.lookUp(base + name) { return (name, true) }
+            return (name, false)
+        }
+        let page = UploadResult.page(names: present.map(\.0), present: present.map(\.1), uriBase: target.path)
+        return ErrorPages.headAware(Response(status: .ok, contentType: ErrorPages.htmlType, body: .bytes(page)),
+                                    for: request)
     }
 
     func delete(for request: RoutedRequest) -> Response {

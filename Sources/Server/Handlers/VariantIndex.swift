@@ -37,8 +37,11 @@ struct VariantIndex {
             let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
                 String(validating: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard let name, let dot = name.lastIndex(of: "."), dot != name.startIndex else { continue }
-            let page = String(name[..<dot])
+            guard let name else { continue }
+            // `page.html.fr.utf-8`: the charset comes after the language.
+            let withoutCharset = CharsetNegotiation.suffix(of: name)?.base ?? name
+            guard let dot = withoutCharset.lastIndex(of: "."), dot != withoutCharset.startIndex else { continue }
+            let page = String(withoutCharset[..<dot])
             if !LanguageNegotiation.variants(of: page, among: [name]).isEmpty {
                 variants[page, default: []].append(name)
             }
