@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-instr soak fuzz fuzz-replay run clean
+.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-instr soak fuzz fuzz-replay browser-test run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -56,6 +56,12 @@ bench-instr: all
 # never part of `make test`). SOAK_ARGS=--quick checks the harness in about two.
 soak:
 	bench/soak.sh $(SOAK_ARGS)
+
+# Headless Chromium through the demo site on a copy of conf/ and www/ (never part of `make test`: Chromium is
+# large). Installs chromium, chromium-driver and python3-selenium when missing; builds nothing.
+browser-test:
+	@test -x "$${WEBSERV_BIN:-./webserv}" || { echo "browser-test: no ./webserv: run \`make\` first" >&2; exit 1; }
+	scripts/browser-test.sh
 
 run: all
 	./webserv conf/default.conf
