@@ -40,7 +40,7 @@ final class Responder {
 
     /// The server wrote files (an upload was published): no ready answer may be trusted any longer.
     func filesChanged() {
-        staticFiles.hot.removeAll()
+        staticFiles.filesChanged()
     }
 
     /// `client` is the peer's address: failed Basic-auth attempts are counted per address.

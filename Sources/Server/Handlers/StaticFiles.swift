@@ -52,6 +52,12 @@ final class StaticFiles {
         fileCache.store(bytes, for: file.path, identity: file.identity)
     }
 
+    /// The server wrote or removed files: no ready answer or trusted directory stat may be used again.
+    func filesChanged() {
+        hot.removeAll()
+        variantIndex.distrustAll()
+    }
+
     private func directoryResponse(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
         let path = request.target.path
         guard path.hasSuffix("/") else {
@@ -94,8 +100,15 @@ final class StaticFiles {
         guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         let directory = String(fsPath[..<slash])
         let name = String(fsPath[fsPath.utf8.index(after: slash)...])
-        guard !name.isEmpty, case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
-        let names = variantIndex.variantFileNames(of: name, in: directory, identity: identity)
+        guard !name.isEmpty else { return nil }
+        let now = ContinuousClock.now
+        let names: [String]
+        if let trusted = variantIndex.trustedVariantFileNames(of: name, in: directory, now: now) {
+            names = trusted
+        } else {
+            guard case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
+            names = variantIndex.variantFileNames(of: name, in: directory, identity: identity, now: now)
+        }
         guard !names.isEmpty else { return nil }
         let variants = LanguageNegotiation.preferring(request.location.defaultLanguage,
                                                       in: LanguageNegotiation.variants(of: name, among: names))
