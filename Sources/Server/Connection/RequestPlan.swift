@@ -141,11 +141,3 @@ final class UploadJob {
         return false
     }
 }
-
-extension BodyFraming {
-    /// The declared length: nil without a body, or when chunked.
-    var length: Int? {
-        if case .length(let length) = self { return length }
-        return nil
-    }
-}

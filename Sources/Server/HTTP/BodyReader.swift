@@ -5,6 +5,14 @@ public enum BodyFraming: Equatable, Sendable {
     case chunked
 }
 
+extension BodyFraming {
+    /// The declared length: nil without a body, or when chunked.
+    var length: Int? {
+        if case .length(let length) = self { return length }
+        return nil
+    }
+}
+
 extension RequestHead {
     /// The body framing the headers declare; throws 400 for conflicting or malformed framing and 501 for a
     /// transfer coding other than chunked.
