@@ -44,6 +44,70 @@ import Testing
     }
 }
 
+/// Runs of adjacent bulk blocks: what lets one read() and one send() move 1 MiB of a large file.
+@Suite struct BufferPoolRunTests {
+    /// 64 MiB: 768 bulk blocks, room for 24 runs before half the bulk blocks are lent.
+    static func pool() -> BufferPool { BufferPool(bytes: 64 << 20) }
+
+    @Test func aRunIsOneContiguousBlockOfSixteenBulkBlocks() {
+        let pool = Self.pool()
+        let run = pool.takeRun()
+        #expect(run?.capacity == BufferPool.runBlocks * BufferPool.bulkBlockSize)
+        #expect(pool.bulkFreeCount == pool.bulkCount - BufferPool.runBlocks)
+        // Runs come from the high end, single blocks from the low end: they never overlap.
+        let single = pool.take(bulk: true)!
+        let runBytes = pool.bytes(of: run!), singleBytes = pool.bytes(of: single)
+        #expect(singleBytes.baseAddress! + singleBytes.count <= runBytes.baseAddress!)
+        pool.giveBack(run!)
+        pool.giveBack(single)
+        #expect(pool.bulkFreeCount == pool.bulkCount)
+    }
+
+    /// Runs are lent only while more than half of the bulk blocks stay free: a crowd of large downloads falls
+    /// back to single blocks rather than starving everyone else of bulk room.
+    @Test func runsStopAtHalfTheBulkBlocks() {
+        let pool = Self.pool()
+        var runs: [BufferPool.Block] = []
+        while let run = pool.takeRun() { runs.append(run) }
+        #expect(runs.count == pool.bulkCount / 2 / BufferPool.runBlocks)
+        #expect(pool.bulkFreeCount >= pool.bulkCount / 2)
+        #expect(pool.take(bulk: true) != nil)
+        runs.forEach(pool.giveBack)
+        #expect(pool.takeRun() != nil)
+    }
+
+    /// Single blocks scattered over every group leave no whole run, whatever the headroom.
+    @Test func noRunWithoutSixteenAdjacentFreeBlocks() {
+        let pool = BufferPool(bytes: 4 << 20)   // 48 bulk blocks: three groups of sixteen
+        var singles: [BufferPool.Block] = []
+        while let block = pool.take(bulk: true) { singles.append(block) }
+        for (n, block) in singles.enumerated() where n % BufferPool.runBlocks != 0 { pool.giveBack(block) }
+        #expect(pool.bulkFreeCount == 45)
+        #expect(pool.takeRun() == nil)
+        pool.giveBack(singles[32])
+        #expect(pool.takeRun().map { pool.bytes(of: $0).baseAddress } == pool.bytes(of: singles[32]).baseAddress)
+    }
+
+    /// A file stream fills a run in place and sends it whole; the run goes back when sent.
+    @Test func aRunReservedByAStreamGoesBackWhenSent() {
+        let pool = Self.pool()
+        var queue = SendQueue(pool: pool)
+        queue.append("HTTP/1.1 200 OK\r\n\r\n")
+        let reserved = queue.reserveBulk(4096, run: true)
+        #expect(reserved)
+        #expect(queue.tailRoom == BufferPool.runBlocks * BufferPool.bulkBlockSize)
+        let file = SendQueueTests.bytes(1 << 20, seed: 3)
+        let count = queue.fill(maximum: file.count) { room in
+            room.copyBytes(from: file)
+            return file.count
+        }
+        #expect(count == file.count)
+        #expect(SendQueueTests.drain(&queue) == Array("HTTP/1.1 200 OK\r\n\r\n".utf8) + file)
+        queue.releaseStorage()
+        #expect(pool.bulkFreeCount == pool.bulkCount && pool.smallFreeCount == pool.smallCount)
+    }
+}
+
 @Suite struct SendQueueTests {
     /// Drains the queue the way a socket would, `step` bytes at a time at most.
     static func drain(_ queue: inout SendQueue, step: Int = .max) -> [UInt8] {

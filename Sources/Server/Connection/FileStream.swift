@@ -61,7 +61,8 @@ struct FileStream {
     /// block is given back.
     func wantsRead(_ outbound: inout SendQueue) -> Bool {
         outbound.pending < FileStream.lowWater
-            && (bytesLeft <= outbound.tailRoom || outbound.reserveBulk(FileStream.minimumRead))
+            && (bytesLeft <= outbound.tailRoom
+                || outbound.reserveBulk(FileStream.minimumRead, run: bytesLeft > BufferPool.bulkBlockSize))
     }
 
     enum ReadResult {

@@ -44,12 +44,13 @@ struct SendQueue {
         return true
     }
 
-    /// Makes sure `minimum` bytes of room in a bulk block follow the pending bytes.
-    mutating func reserveBulk(_ minimum: Int) -> Bool {
+    /// Makes sure `minimum` bytes of room in a bulk block follow the pending bytes. `run`: a long stream asks
+    /// for a run of bulk blocks, which it gets while the pool has headroom.
+    mutating func reserveBulk(_ minimum: Int, run: Bool = false) -> Bool {
         if case .block(let block, _, let end)? = pieces.last, block.isBulk, block.capacity - end >= minimum {
             return true
         }
-        guard let block = pool.take(bulk: true) else { return false }
+        guard let block = (run ? pool.takeRun() : nil) ?? pool.take(bulk: true) else { return false }
         appendPiece(.block(block, start: 0, end: 0))
         return true
     }
