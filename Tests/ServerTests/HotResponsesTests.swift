@@ -34,8 +34,8 @@ import Testing
             hot.remember(answer, path: path, identity: identity, for: request, now: start)
         }
 
-        func answer(_ text: String, after delay: Duration = .zero) throws -> Response? {
-            hot.answer(for: try HotResponsesTests.head(text), arrivingOn: local, now: start + delay)?.response
+        func answer(_ text: String, after delay: Duration = .zero, on endpoint: Endpoint? = nil) throws -> Response? {
+            hot.answer(for: try HotResponsesTests.head(text), arrivingOn: endpoint ?? local, now: start + delay)?.response
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -48,6 +48,11 @@ import Testing
         #expect(try fixture.answer("GET /a.txt HTTP/1.1\r\nHost: b\r\n\r\n") == nil)
         #expect(try fixture.answer("GET /a.txt?x HTTP/1.1\r\nHost: a\r\n\r\n") == nil)
         #expect(try fixture.answer("HEAD /a.txt HTTP/1.1\r\nHost: a\r\n\r\n") == nil)
+        #expect(try fixture.answer("GET /a.txt HTTP/1.0\r\n\r\n") == nil)
+        #expect(try fixture.answer("GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+                                   on: Endpoint(host: "127.0.0.2", port: 8080)) == nil)
+        #expect(try fixture.answer("GET /a.txt HTTP/1.1\r\nHost: a\r\n\r\n",
+                                   on: Endpoint(host: "127.0.0.1", port: 8081)) == nil)
     }
 
     @Test(arguments: ["If-None-Match: \"x\"", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", "Range: bytes=0-1",

@@ -15,7 +15,13 @@ struct SendQueue {
     }
 
     let pool: BufferPool
+    /// Pieces before the tail, oldest first. Most answers fit the tail alone and never allocate this list.
     private var pieces: [Piece] = []
+    /// The block bytes are appended to, after every piece: kept out of `pieces` so an append updates two
+    /// integers and touches no array. Its bytes `tailStart..<tailEnd` are pending.
+    private var tail: BufferPool.Block?
+    private var tailStart = 0
+    private var tailEnd = 0
     /// Bytes queued and not yet sent.
     private(set) var pending = 0
     /// Every byte ever appended: the difference between two readings is what was queued in between.
@@ -25,10 +31,10 @@ struct SendQueue {
 
     var isEmpty: Bool { pending == 0 }
 
-    /// Free bytes after the last pending byte, in the last block (0 when the queue ends with an array).
+    /// Free bytes after the last pending byte, in the tail block (0 when the queue ends with an array).
     var tailRoom: Int {
-        guard case .block(let block, _, let end)? = pieces.last else { return 0 }
-        return block.capacity - end
+        guard let tail else { return 0 }
+        return tail.capacity - tailEnd
     }
 
     // MARK: Reserving room
@@ -40,32 +46,29 @@ struct SendQueue {
         guard let block = bulk ? pool.take(bulk: true) : pool.take(bulk: false) ?? pool.take(bulk: true) else {
             return false
         }
-        appendPiece(.block(block, start: 0, end: 0))
+        startTail(block)
         return true
     }
 
     /// Makes sure `minimum` bytes of room in a bulk block follow the pending bytes. `run`: a long stream asks
     /// for a run of bulk blocks, which it gets while the pool has headroom.
     mutating func reserveBulk(_ minimum: Int, run: Bool = false) -> Bool {
-        if case .block(let block, _, let end)? = pieces.last, block.isBulk, block.capacity - end >= minimum {
-            return true
-        }
+        if let tail, tail.isBulk, tail.capacity - tailEnd >= minimum { return true }
         guard let block = (run ? pool.takeRun() : nil) ?? pool.take(bulk: true) else { return false }
-        appendPiece(.block(block, start: 0, end: 0))
+        startTail(block)
         return true
     }
 
-    /// Lends the room of the last block (at most `maximum` bytes) to `fill`, which returns how many bytes
+    /// Lends the room of the tail block (at most `maximum` bytes) to `fill`, which returns how many bytes
     /// it wrote there (a read() count); those become pending. Returns that count.
     mutating func fill(maximum: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
-        guard case .block(let block, let start, let end)? = pieces.last else { return 0 }
-        let room = min(maximum, block.capacity - end)
+        guard let tail else { return 0 }
+        let room = min(maximum, tail.capacity - tailEnd)
         guard room > 0 else { return 0 }
-        let count = fill(UnsafeMutableRawBufferPointer(rebasing: pool.bytes(of: block)[end..<(end + room)]))
+        let count = fill(UnsafeMutableRawBufferPointer(rebasing: pool.bytes(of: tail)[tailEnd..<(tailEnd + room)]))
         if count > 0 {
-            pieces[pieces.count - 1] = .block(block, start: start, end: end + count)
-            pending += count
-            appended += count
+            tailEnd += count
+            record(count)
         }
         return count
     }
@@ -75,15 +78,14 @@ struct SendQueue {
     mutating func append(_ raw: UnsafeRawBufferPointer) {
         var rest = raw
         while !rest.isEmpty {
-            if case .block(let block, let start, let end)? = pieces.last, end < block.capacity {
-                let count = min(rest.count, block.capacity - end)
-                UnsafeMutableRawBufferPointer(rebasing: pool.bytes(of: block)[end..<(end + count)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<count]))
-                pieces[pieces.count - 1] = .block(block, start: start, end: end + count)
+            if let tail, tailEnd < tail.capacity {
+                let count = min(rest.count, tail.capacity - tailEnd)
+                (pool.bytes(of: tail).baseAddress! + tailEnd).copyMemory(from: rest.baseAddress!, byteCount: count)
+                tailEnd += count
                 record(count)
                 rest = UnsafeRawBufferPointer(rebasing: rest[count...])
             } else if let block = takeBlockToGrow() {
-                appendPiece(.block(block, start: 0, end: 0))
+                startTail(block)
             } else {
                 appendToHeap(rest)
                 return
@@ -106,40 +108,52 @@ struct SendQueue {
         if body.count <= tailRoom {
             append(body)
         } else if !body.isEmpty {
-            appendPiece(.bytes(body, start: 0))
+            closeTail()
+            pieces.append(.bytes(body, start: 0))
             record(body.count)
         }
     }
 
-    /// A block of the kind the queue ends with (a head after bulk bytes stays out of the reserve), else any.
+    /// A block of the kind the tail is (a head after bulk bytes stays out of the reserve), else any.
     private func takeBlockToGrow() -> BufferPool.Block? {
-        let bulk: Bool
-        if case .block(let block, _, _)? = pieces.last { bulk = block.isBulk } else { bulk = false }
+        let bulk = tail?.isBulk ?? false
         return pool.take(bulk: bulk) ?? pool.take(bulk: !bulk)
     }
 
     /// The pool is empty: a head still goes out, from a small array of its own.
     private mutating func appendToHeap(_ raw: UnsafeRawBufferPointer) {
+        closeTail()
         if case .bytes(var array, let start)? = pieces.last {
             pieces[pieces.count - 1] = .bytes([], start: 0)
             array.append(contentsOf: raw)
             pieces[pieces.count - 1] = .bytes(array, start: start)
         } else {
-            appendPiece(.bytes(Array(raw), start: 0))
+            pieces.append(.bytes(Array(raw), start: 0))
         }
         record(raw.count)
     }
 
-    /// Adds a piece at the back. A block reserved and left empty is given back first: only the last piece may
-    /// be empty, so a send() always has bytes to send.
-    private mutating func appendPiece(_ piece: Piece) {
-        if case .block(let block, let start, let end)? = pieces.last, start == end {
-            pool.giveBack(block)
-            pieces.removeLast()
-        }
-        pieces.append(piece)
+    /// Makes `block` the tail, the old tail becoming a piece.
+    private mutating func startTail(_ block: BufferPool.Block) {
+        closeTail()
+        tail = block
+        tailStart = 0
+        tailEnd = 0
     }
 
+    /// Moves the tail into the pieces, or gives it back when it holds nothing pending (room reserved and
+    /// left empty): only the tail may be empty, so a send() always has bytes to send.
+    private mutating func closeTail() {
+        guard let block = tail else { return }
+        if tailStart == tailEnd {
+            pool.giveBack(block)
+        } else {
+            pieces.append(.block(block, start: tailStart, end: tailEnd))
+        }
+        tail = nil
+    }
+
+    @inline(__always)
     private mutating func record(_ count: Int) {
         pending += count
         appended += count
@@ -170,13 +184,22 @@ struct SendQueue {
         case .bytes(let array, let start)?:
             return array.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         case nil:
-            return body(UnsafeRawBufferPointer(start: nil, count: 0))
+            guard let tail else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return body(UnsafeRawBufferPointer(rebasing: pool.bytes(of: tail)[tailStart..<tailEnd]))
         }
     }
 
     /// Marks `count` bytes of the first piece as gone; a piece sent whole is dropped (its block given back).
     mutating func consume(_ count: Int) {
         pending -= count
+        guard !pieces.isEmpty else {
+            tailStart += count
+            if tailStart == tailEnd, let block = tail {
+                pool.giveBack(block)
+                tail = nil
+            }
+            return
+        }
         switch pieces[0] {
         case .block(let block, let start, let end):
             if start + count < end {
@@ -208,6 +231,10 @@ struct SendQueue {
             if case .block(let block, _, _) = piece { pool.giveBack(block) }
         }
         pieces.removeAll(keepingCapacity: true)
+        if let tail { pool.giveBack(tail) }
+        tail = nil
+        tailStart = 0
+        tailEnd = 0
         pending = 0
     }
 }
