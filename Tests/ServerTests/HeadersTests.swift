@@ -72,12 +72,25 @@ private func parsedHead(_ fields: String, version: String = "HTTP/1.1") throws -
         ("HTTP/1.0", "", false),
         ("HTTP/1.0", "Connection: Keep-Alive\r\n", true),
         ("HTTP/1.0", "Connection: close\r\n", false),
+        ("HTTP/1.0", "CONNECTION:   KEEP-ALIVE  \r\n", true),
+        ("HTTP/1.0", "Connection: upgrade ,keep-alive\r\n", true),
+        ("HTTP/1.0", "Connection: keep-alives\r\n", false),
+        ("HTTP/1.0", "Connection: keep-alive\r\nConnection: close\r\n", false),
+        ("HTTP/1.1", "Connection: ,,close,\r\n", false),
+        ("HTTP/1.1", "Connection: closed\r\n", true),
+        ("HTTP/1.1", "Connection:\r\n", true),
+        ("HTTP/1.1", "X-Connection: close\r\nConnectio: close\r\n", true),
     ]
 
+    /// The parser notes the Connection options as it passes the field; read back from the headers (a head
+    /// built by hand), they are the same.
     @Test(arguments: keepAliveCases)
     func keepAliveFollowsVersionAndConnection(_ c: (version: String, fields: String, keepAlive: Bool)) throws {
         let head = try parsedHead("Host: a\r\n" + c.fields, version: c.version)
         #expect(head.wantsKeepAlive == c.keepAlive)
+        let rebuilt = RequestHead(method: head.method, methodToken: head.methodToken, target: head.target,
+                                  version: head.version, headers: head.headers, headLength: head.headLength)
+        #expect(rebuilt.connectionOptions == head.connectionOptions)
     }
 
     @Test func continueIsExpectedOnlyFromHTTP11() throws {

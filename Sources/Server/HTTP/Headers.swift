@@ -8,6 +8,8 @@ public struct Headers: Sendable {
         var valueEnd: Int32
 
         var name: Range<Int> { Int(nameStart)..<Int(nameEnd) }
+        /// Compared before the bytes: most fields looked at are not the one asked for.
+        @inline(__always) var nameLength: Int { Int(nameEnd &- nameStart) }
         var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
     }
 
@@ -62,7 +64,10 @@ public struct Headers: Sendable {
     public func values(named name: String) -> [String] {
         var result: [String] = []
         guard mayContain(name) else { return result }
-        for field in fields where nameMatches(field, name) { result.append(string(field.value)) }
+        let length = name.utf8.count
+        for field in fields where field.nameLength == length && nameMatches(field, name) {
+            result.append(string(field.value))
+        }
         return result
     }
 
@@ -92,7 +97,8 @@ public struct Headers: Sendable {
     /// The first value of the named field as a byte range of `bytes`.
     func firstValueRange(named name: String) -> Range<Int>? {
         guard mayContain(name) else { return nil }
-        for field in fields where nameMatches(field, name) { return field.value }
+        let length = name.utf8.count
+        for field in fields where field.nameLength == length && nameMatches(field, name) { return field.value }
         return nil
     }
 
@@ -100,7 +106,8 @@ public struct Headers: Sendable {
     /// skipped (RFC 9110 §5.6.1.2) unless `keepingEmpty`. Covers every field of that name, in order.
     func forEachListElement(named name: String, keepingEmpty: Bool = false, _ body: (ArraySlice<UInt8>) -> Void) {
         guard mayContain(name) else { return }
-        for field in fields where nameMatches(field, name) {
+        let length = name.utf8.count
+        for field in fields where field.nameLength == length && nameMatches(field, name) {
             var elementStart = field.value.lowerBound
             for i in field.value.lowerBound...field.value.upperBound
             where i == field.value.upperBound || bytes[i] == UInt8(ascii: ",") {
@@ -132,6 +139,16 @@ public struct Headers: Sendable {
 
     private func string(_ range: Range<Int>) -> String {
         String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// Whether a field name is `Connection`, in any case.
+    static func isConnection(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var i = name.startIndex
+        for expected in "connection".utf8 {
+            guard i < name.endIndex, asciiLowercased(name[i]) == expected else { return false }
+            i += 1
+        }
+        return i == name.endIndex
     }
 
     static func trimmed(_ slice: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

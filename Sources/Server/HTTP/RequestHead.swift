@@ -10,15 +10,66 @@ public struct RequestHead: Sendable {
     public var headers: Headers
     /// Bytes the head occupied in the input, including any leading empty line and the final empty line.
     public var headLength: Int
+    /// The `close` and `keep-alive` options of the Connection fields: noted by the parser as it passes them,
+    /// since every request asks.
+    public var connectionOptions: ConnectionOptions
 
+    /// `connectionOptions` nil: read from `headers`.
     public init(method: Method?, methodToken: String, target: String, version: HTTPVersion, headers: Headers,
-                headLength: Int) {
+                headLength: Int, connectionOptions: ConnectionOptions? = nil) {
         self.method = method
         self.methodToken = methodToken
         self.target = target
         self.version = version
         self.headers = headers
         self.headLength = headLength
+        self.connectionOptions = connectionOptions ?? ConnectionOptions(headers)
+    }
+}
+
+/// The Connection options that decide persistence (RFC 9112 §9.3).
+public struct ConnectionOptions: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let close = ConnectionOptions(rawValue: 1)
+    public static let keepAlive = ConnectionOptions(rawValue: 2)
+
+    /// From every Connection field of `headers`.
+    init(_ headers: Headers) {
+        self = []
+        headers.forEachListElement(named: "Connection") { element in
+            element.withUnsafeBufferPointer { formUnion(ConnectionOptions(element: $0)) }
+        }
+    }
+
+    /// From one field value: a comma-separated list, elements trimmed of OWS.
+    init(value: UnsafeBufferPointer<UInt8>) {
+        self = []
+        var start = 0
+        for i in 0...value.count where i == value.count || value[i] == UInt8(ascii: ",") {
+            var lower = start, upper = i
+            while lower < upper && Headers.isOWS(value[lower]) { lower += 1 }
+            while upper > lower && Headers.isOWS(value[upper - 1]) { upper -= 1 }
+            formUnion(ConnectionOptions(element: UnsafeBufferPointer(rebasing: value[lower..<upper])))
+            start = i + 1
+        }
+    }
+
+    private init(element: UnsafeBufferPointer<UInt8>) {
+        if element.count == 5 && ConnectionOptions.equal(element, "close") {
+            self = .close
+        } else if element.count == 10 && ConnectionOptions.equal(element, "keep-alive") {
+            self = .keepAlive
+        } else {
+            self = []
+        }
+    }
+
+    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+        let text = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        for i in 0..<text.count where asciiLowercased(bytes[i]) != text[i] { return false }
+        return true
     }
 }
 
@@ -26,18 +77,8 @@ extension RequestHead {
     /// Whether the connection may stay open after this request (RFC 9112 §9.3): HTTP/1.1 unless
     /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var wantsKeepAlive: Bool {
-        // One pass over the Connection fields for both tokens.
-        var close = false
-        var keepAlive = false
-        headers.forEachListElement(named: "Connection") { element in
-            if asciiCaseInsensitiveEqual(element, "close") {
-                close = true
-            } else if asciiCaseInsensitiveEqual(element, "keep-alive") {
-                keepAlive = true
-            }
-        }
-        if close { return false }
-        return version == .http11 || keepAlive
+        if connectionOptions.contains(.close) { return false }
+        return version == .http11 || connectionOptions.contains(.keepAlive)
     }
 
     /// Whether the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1; HTTP/1.1 only).

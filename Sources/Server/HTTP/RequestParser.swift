@@ -36,6 +36,7 @@ public struct RequestParser: Sendable {
     private var hostCount = 0
     /// Where the Host field's value lies in the head (empty when the value is).
     private var hostValue = 0..<0
+    private var connectionOptions: ConnectionOptions = []
     private var fields: [Headers.Field] = []
 
     public init(limits: Limits = Limits()) {
@@ -281,6 +282,8 @@ public struct RequestParser: Sendable {
             && asciiLowercased(head[lineStart + 3]) == UInt8(ascii: "t") {
             hostCount += 1
             hostValue = valueStart < 0 ? 0..<0 : valueStart..<valueEnd
+        } else if nameEnd - lineStart == 10 && valueStart >= 0 && Headers.isConnection(head[lineStart..<nameEnd]) {
+            connectionOptions.formUnion(ConnectionOptions(value: UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])))
         }
         lineStart = lf + 1
         state = .fieldStart
@@ -331,7 +334,8 @@ public struct RequestParser: Sendable {
             target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
             version: version,
             headers: headers,
-            headLength: length)
+            headLength: length,
+            connectionOptions: connectionOptions)
     }
 }
 
