@@ -76,7 +76,8 @@ for round in $(seq 1 "$ROUNDS"); do
             cpu=$(( (after - before) * 1000000 / $(getconf CLK_TCK) * 100 / (requests > 0 ? requests : 1) ))
             RPS[$workload-$instances]+="$rps "
             CPU[$workload-$instances]+="$cpu "
-            bench_say "round $round, $instances instance(s), $workload: $rps req/s, $((cpu / 100)).$((cpu % 100)) CPU µs/req, $errors errors"
+            bench_say "$(printf 'round %s, %s instance(s), %s: %s req/s, %d.%02d CPU µs/req, %s errors' \
+                "$round" "$instances" "$workload" "$rps" $((cpu / 100)) $((cpu % 100)) "$errors")"
         done
         cluster stop >/dev/null
     done
