@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-instr soak fuzz fuzz-replay browser-test run clean
+.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-reuseport bench-instr soak fuzz fuzz-replay browser-test run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -43,9 +43,15 @@ asan:
 valgrind: all
 	scripts/valgrind-leaks.sh
 
-# webserv against nginx, lighttpd and h2o on the same docroot (minutes; never part of `make test`).
+# webserv against nginx, lighttpd and h2o on the same docroot, then one instance against two sharing the port
+# with reuseport (minutes; never part of `make test`).
 bench:
 	bench/run.sh
+	bench/reuseport.sh
+
+# Only the second part: one webserv instance against two with reuseport (about 2 minutes).
+bench-reuseport:
+	bench/reuseport.sh
 
 # Instructions (callgrind) and syscalls (strace) per request of webserv, lighttpd and h2o: figures that do not
 # move from run to run, unlike req/s on a shared machine (about 6 minutes; bench/instr-table.sh).

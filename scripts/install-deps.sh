@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: curl (integration tests), php-cgi and python3 (CGI),
-# strace (the select() audit), htpasswd and openssl (Basic auth tests).
+# strace (the select() audit), htpasswd and openssl (Basic auth tests, the HAProxy test's certificate),
+# haproxy (the deployment test in front of two instances).
 # Idempotent and quick when everything is present; without root, a missing tool is an error, not a skip.
 set -euo pipefail
 
@@ -13,13 +14,14 @@ declare -A package_for=(
     [strace]=strace
     [htpasswd]=apache2-utils
     [openssl]=openssl
+    [haproxy]=haproxy
 )
 
 present() { command -v "$1" >/dev/null 2>&1 && [ -x "$(command -v "$1")" ]; }
 
 missing_packages=()
 missing_commands=()
-for command in curl /usr/bin/php-cgi /usr/bin/python3 strace htpasswd openssl; do
+for command in curl /usr/bin/php-cgi /usr/bin/python3 strace htpasswd openssl haproxy; do
     if ! present "$command"; then
         missing_commands+=("$command")
         missing_packages+=("${package_for[$command]}")

@@ -20,8 +20,6 @@ public final class Server {
     private let shutdownTimeout: Duration
     /// Connections holding a slot of `max_connections` (not those rejected or lingering after their answer).
     private var occupied = 0
-    /// Slots held per client address, kept only with `limit_conn_per_client`.
-    private var perClient: [String: Int] = [:]
     /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
     private var drainDeadline: ContinuousClock.Instant?
     private var reactor = Reactor()
@@ -50,10 +48,12 @@ public final class Server {
         // Room for each client's socket plus a file or pipes, and the listeners and logs.
         maxConnections = config.maxConnections ?? max(16, (descriptorLimit - 32) / 2)
         connectionsPerClient = config.limitConnPerClient
+        context.clientCounts.limit = config.limitConnPerClient
         shutdownTimeout = config.shutdownTimeout
         do {
             for endpoint in router.bindEndpoints {
-                listeners.append(try Listener(endpoint: endpoint))
+                listeners.append(try Listener(endpoint: endpoint,
+                                              reusePort: router.listenOptions(for: endpoint).reusePort))
             }
         } catch {
             listeners.forEach { $0.close() }
@@ -151,17 +151,10 @@ public final class Server {
     private func removeClosedConnections() {
         occupied = 0
         connections.removeAll { connection in
-            if connection.isClosed {
-                if connectionsPerClient != nil && !connection.isRejected { forget(connection.peer.host) }
-                return true
-            }
+            if connection.isClosed { return true }
             if connection.holdsSlot { occupied += 1 }
             return false
         }
-    }
-
-    private func forget(_ client: String) {
-        if let held = perClient[client], held > 1 { perClient[client] = held - 1 } else { perClient[client] = nil }
     }
 
     /// Accepts a bounded batch of clients from a listener select() reported readable: one per pass would make a
@@ -182,7 +175,7 @@ public final class Server {
             let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
                                         context: context)
             connections.append(connection)
-            if let limit = connectionsPerClient, perClient[client.peer.host, default: 0] >= limit {
+            if !connection.admitAtAccept() {
                 connection.reject()
                 continue
             }
@@ -206,7 +199,6 @@ public final class Server {
                 occupied -= 1
             }
             occupied += 1
-            if connectionsPerClient != nil { perClient[client.peer.host, default: 0] += 1 }
         }
     }
 

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with swiftc and runs each for a bounded time.
 #
 #   Tests/Fuzz/run.sh [seconds-per-target] [target...]      targets: request chunked request-target config
-#                                                           multipart cgi-response
+#                                                           multipart cgi-response proxy-header
 #   Tests/Fuzz/run.sh 0 request                              build only
 #   FUZZ_REPLAY=1 Tests/Fuzz/run.sh 0                        run the seeds and regressions once (no fuzzing)
 #
@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
-all=(request chunked request-target config multipart cgi-response)
+all=(request chunked request-target config multipart cgi-response proxy-header)
 targets=("${@:-${all[@]}}")
 out=.build-fuzz
 fuzz=Tests/Fuzz
@@ -39,6 +39,8 @@ sources() {
         cgi-response) echo "Sources/Server/CGI/CGIResponseParser.swift $http/HTTPError.swift $http/Status.swift
                             $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
                             $http/HostSyntax.swift $http/PercentEncoding.swift $fuzz/CGIResponseFuzz.swift" ;;
+        proxy-header) echo "$http/ProxyHeader.swift $http/IPAddress.swift Sources/Server/Reactor/Endpoint.swift
+                            $fuzz/ProxyHeaderFuzz.swift" ;;
         *) return 1 ;;
     esac
 }

@@ -124,6 +124,20 @@ struct HeaderMappingCase: Sendable, CustomTestStringConvertible {
         #expect(env["SCRIPT_NAME"]?.hasSuffix("app.py") == true)
     }
 
+    /// Behind a proxy that ended TLS and named the client without its port (X-Forwarded-For).
+    @Test func clientOverTLSWithoutPortSetsHTTPSAndAnEmptyPort() throws {
+        let request = try routed("GET /a.py HTTP/1.1")
+        let script = try #require(CGIScript.find(in: request.target.path, location: request.location))
+        let env = dictionary(CGIEnvironment(request: request, script: script, remoteAddress: "203.0.113.9",
+                                            remotePort: 0, https: true, serverAddress: "::1", serverPort: 2,
+                                            serverName: "h", bodyLength: nil, documentRoot: "/srv/www").variables())
+        #expect(env["HTTPS"] == "on")
+        #expect(env["REQUEST_SCHEME"] == "https")
+        #expect(env["REMOTE_ADDR"] == "203.0.113.9")
+        #expect(env["REMOTE_PORT"] == "")
+        #expect(dictionary(try environment(request).variables())["HTTPS"] == nil)
+    }
+
     @Test func postBodyGivesLengthAndType() throws {
         let request = try routed("POST /form.php HTTP/1.1",
                                  ["Host: h", "Transfer-Encoding: chunked",

@@ -100,6 +100,18 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
         ("server { listen 8080; listen *:8080; }", 1, "duplicate listen 0.0.0.0:8080"),
         ("server { listen localhost; listen 127.0.0.1:80; }", 1, "duplicate listen 127.0.0.1:80"),
         ("server { listen [::1]:80; listen [0:0::1]:80; }", 1, "duplicate listen [::1]:80"),
+        ("server { listen 80 reuseport default_server; }", 1, #"invalid parameter "default_server""#),
+        ("server { listen 80 reuseport; }\nserver { listen 80 proxy_protocol; }", 2,
+         "duplicate listen options for 0.0.0.0:80"),
+        ("server { listen 80; }\nserver {\n listen 127.0.0.1:80 reuseport; }", 3,
+         #""reuseport" on 127.0.0.1:80 needs its own socket, but 0.0.0.0:80 receives its connections: put it on 0.0.0.0:80"#),
+        ("set_real_ip_from 10.0.0.0/33;\nserver { }", 1, #"invalid address range "10.0.0.0/33" in "set_real_ip_from" directive"#),
+        ("set_real_ip_from example.com;\nserver { }", 1,
+         #"invalid address range "example.com" in "set_real_ip_from" directive"#),
+        ("real_ip_header \"X Forwarded\";\nserver { }", 1, #"invalid header "X Forwarded" in "real_ip_header" directive"#),
+        ("real_ip_header X-Forwarded-For;\nreal_ip_header proxy_protocol;\nserver { }", 2,
+         #""real_ip_header" directive is duplicate"#),
+        ("server { set_real_ip_from 10.0.0.0/8; }", 1, #""set_real_ip_from" directive is not allowed here"#),
         ("server {\n root \"www;\n}\n", 2, "unexpected end of file, expecting closing quote"),
         ("server { root 'www; }", 1, "unexpected end of file, expecting closing quote"),
         ("server { root \"a\"b; }", 1, #"unexpected "b""#),
@@ -229,6 +241,33 @@ private func location(_ path: String, in config: Config, server: Int = 0) throws
     @Test func listenIsRepeatableAndKeepsOrder() throws {
         let config = try parse("server { listen 8081; listen 127.0.0.1:8080; listen [::]:8080; }")
         #expect(config.servers[0].listens.map(\.description) == ["0.0.0.0:8081", "127.0.0.1:8080", "[::]:8080"])
+    }
+
+    @Test func listenOptionsAreKeptPerAddress() throws {
+        let config = try parse("""
+            server { listen 8080 reuseport proxy_protocol; listen 127.0.0.1:8081; }
+            server { listen 8080; listen 127.0.0.1:8081 proxy_protocol; listen [::1]:8082 reuseport; }
+            """)
+        #expect(config.listenOptions[Endpoint(host: "0.0.0.0", port: 8080)]
+                == ListenOptions(reusePort: true, proxyProtocol: true))
+        #expect(config.listenOptions[Endpoint(host: "127.0.0.1", port: 8081)] == ListenOptions(proxyProtocol: true))
+        #expect(config.listenOptions[Endpoint(host: "::1", port: 8082)] == ListenOptions(reusePort: true))
+        let router = Router(config: config)
+        // A specific address received on the wildcard's socket has the options written for it, if any.
+        #expect(router.listenOptions(for: Endpoint(host: "127.0.0.2", port: 8080)).proxyProtocol)
+        #expect(!router.listenOptions(for: Endpoint(host: "127.0.0.1", port: 9999)).proxyProtocol)
+    }
+
+    @Test func realIPSettingsAreReadAtTopLevel() throws {
+        #expect(try parse("server { }").realIP == RealIPSettings())
+        #expect(try parse("server { }").realIP.source == .header("x-real-ip"))
+        let config = try parse("set_real_ip_from 127.0.0.1;\nset_real_ip_from 2001:db8::/32;\n"
+                               + "real_ip_header x-forwarded-FOR;\nserver { }")
+        #expect(config.realIP.trusted == [AddressRange("127.0.0.1/32"), AddressRange("2001:db8::/32")].compactMap { $0 })
+        #expect(config.realIP.source == .forwardedFor)
+        #expect(try parse("real_ip_header proxy_protocol;\nserver { }").realIP.source == .proxyProtocol)
+        #expect(try parse("real_ip_header CF-Connecting-IP;\nserver { }").realIP.source == .header("cf-connecting-ip"))
+        #expect(config.realIP.trusts("127.0.0.1") && !config.realIP.trusts("127.0.0.2"))
     }
 
     @Test func serverNamesAreLowerCasedAndDotNamesExpand() throws {

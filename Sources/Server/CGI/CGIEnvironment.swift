@@ -7,7 +7,10 @@ struct CGIEnvironment {
     var request: RoutedRequest
     var script: CGIScript
     var remoteAddress: String
+    /// 0 when unknown (a proxy named the client without its port): REMOTE_PORT is then empty, as nginx's.
     var remotePort: UInt16
+    /// The client reached us over TLS (through a proxy that said so): `HTTPS=on`, scheme `https`.
+    var https = false
     /// The address and port the connection arrived on (SERVER_ADDR, SERVER_PORT).
     var serverAddress: String
     var serverPort: UInt16
@@ -59,9 +62,10 @@ struct CGIEnvironment {
         set("SCRIPT_FILENAME", script.filePath)
         set("REDIRECT_STATUS", "200")  // php-cgi refuses to run without it (cgi.force_redirect)
         set("DOCUMENT_ROOT", documentRoot)
-        set("REMOTE_PORT", String(remotePort))
+        set("REMOTE_PORT", remotePort == 0 ? "" : String(remotePort))
         set("SERVER_ADDR", serverAddress)
-        set("REQUEST_SCHEME", "http")
+        set("REQUEST_SCHEME", https ? "https" : "http")
+        if https { set("HTTPS", "on") }
         if let searchPath { set("PATH", searchPath) }
 
         appendHeaderVariables(to: &out)

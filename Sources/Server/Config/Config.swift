@@ -21,6 +21,11 @@ public struct Config: Sendable {
     public var cgiQueueTimeout: Duration = .seconds(5)
     /// `io_buffer_memory SIZE;` at top level: the I/O buffer pool; nil = derived from the memory limits.
     public var ioBufferMemory: Int?
+    /// The options of each `listen` address as written (`reuseport`, `proxy_protocol`); an address listed
+    /// without options has an empty entry.
+    public var listenOptions: [Endpoint: ListenOptions] = [:]
+    /// `set_real_ip_from`, `real_ip_header` at top level: who may say who the client is.
+    public var realIP = RealIPSettings()
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

@@ -64,6 +64,7 @@ public enum ConfigParser {
     private struct Reader {
         var lexer: ConfigLexer
         let source: ConfigSource
+        var listenOptions = ListenOptionsTable()
 
         mutating func readMain() throws(ConfigError) -> Config {
             var config = Config(sourcePath: source.file, servers: [])
@@ -92,11 +93,24 @@ public enum ConfigParser {
                                            + "directive (at least 256k)")
                     }
                     config.ioBufferMemory = bytes
+                case "set_real_ip_from":
+                    guard let range = AddressRange(statement.value) else {
+                        throw source.error(statement.line, "invalid address range \"\(statement.value)\" in "
+                                           + "\"set_real_ip_from\" directive")
+                    }
+                    config.realIP.trusted.append(range)
+                case "real_ip_header":
+                    guard let realIPSource = RealIPSettings.source(named: statement.value) else {
+                        throw source.error(statement.line, "invalid header \"\(statement.value)\" in "
+                                           + "\"real_ip_header\" directive")
+                    }
+                    config.realIP.source = realIPSource
                 default:
                     preconditionFailure("directive \(statement.name) admitted at top level but not handled")
                 }
             }
             guard !config.servers.isEmpty else { throw source.error(lexer.line, "no \"server\" block") }
+            config.listenOptions = try listenOptions.checked(source)
             return config
         }
 
@@ -127,6 +141,7 @@ public enum ConfigParser {
                         throw source.error(statement.line, "duplicate listen \(endpoint)")
                     }
                     listens.append(endpoint)
+                    try listenOptions.add(statement, endpoint: endpoint, source: source)
                 case "server_name":
                     names += try serverNames(statement)
                 case "keepalive_timeout":
@@ -179,9 +194,6 @@ public enum ConfigParser {
         }
 
         private func listen(_ statement: ConfigStatement) throws(ConfigError) -> Endpoint {
-            if statement.arguments.count > 1 {
-                throw source.error(statement.argumentLines[1], "invalid parameter \"\(statement.arguments[1])\"")
-            }
             switch ListenAddress.parse(statement.value) {
             case .success(let endpoint):
                 return endpoint

@@ -34,8 +34,8 @@ extension Connection {
     private func launch(_ job: CGIJob, stdin: Descriptor?) {
         let request = job.request
         let environment = CGIEnvironment(
-            request: request, script: job.script, remoteAddress: peer.host, remotePort: peer.port,
-            serverAddress: local.host, serverPort: local.port,
+            request: request, script: job.script, remoteAddress: client.host, remotePort: client.port,
+            https: clientUsedTLS, serverAddress: local.host, serverPort: local.port,
             serverName: CGIEnvironment.serverName(for: request, localAddress: local.host),
             bodyLength: job.bodyLength, authType: job.remoteUser == nil ? nil : "Basic", remoteUser: job.remoteUser,
             documentRoot: CGIEnvironment.documentRoot(of: request.location),
@@ -99,7 +99,7 @@ extension Connection {
         }
         let head = RequestHead(method: job.terms.isHead ? .head : .get, methodToken: job.terms.isHead ? "HEAD" : "GET",
                                target: path, version: .http11, headers: Headers(), headLength: 0)
-        let plan = RequestPlan(for: head, arrivingOn: local, from: peer.host, responder: context.responder,
+        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: context.responder,
                                draining: draining)
         switch plan.action {
         case .respond(let response, _, _):

@@ -74,8 +74,9 @@ extension Connection {
     func deadlinePassed() {
         switch state {
         case .readingHead:
-            // A head begun and not finished is a 408; a silent client or an unread answer just ends.
-            if outbound.isEmpty && inboundStart < inbound.count {
+            // A head begun and not finished is a 408; a silent client, an unread answer or a PROXY header
+            // that never completed just ends.
+            if outbound.isEmpty && inboundStart < inbound.count && !awaitingProxyHeader {
                 fail(HTTPError(.requestTimeout, "client_header_timeout"))
             } else {
                 close()
@@ -83,7 +84,7 @@ extension Connection {
         case .readingBody:
             fail(HTTPError(.requestTimeout, "client_body_timeout"))
         case .awaitingCGI(let job, _):
-            context.errorLog.warn("webserv: \(peer.host): 503 no CGI slot within cgi_queue_timeout")
+            context.errorLog.warn("webserv: \(client.host): 503 no CGI slot within cgi_queue_timeout")
             releaseResources()
             // The request was read whole: the connection can go on after this answer.
             start(context.responder.errorResponse(.serviceUnavailable, for: job.request), job.terms)

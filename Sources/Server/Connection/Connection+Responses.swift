@@ -53,7 +53,7 @@ extension Connection {
             logEntry = AccessLogEntry(unparsed: inbound[inboundStart...])
         }
         if error.status.code >= 500 {
-            context.errorLog.warn("webserv: \(peer.host): \(error.status.code) \(error.reason)")
+            context.errorLog.warn("webserv: \(client.host): \(error.status.code) \(error.reason)")
         }
         let response = context.responder.errorResponse(error.status, arrivingOn: local)
         // The client may still be sending what we will not read: linger so it gets this answer before the close.
@@ -66,7 +66,7 @@ extension Connection {
         guard let entry = logEntry else { return }
         logEntry = nil
         let bodyBytes = entry.status == nil ? 0 : outbound.appended - entry.bodyStart
-        context.accessLog.line(bytes: entry.line(remoteAddress: peer.host, time: context.accessLogTime,
+        context.accessLog.line(bytes: entry.line(remoteAddress: client.host, time: context.accessLogTime,
                                                  bodyBytes: bodyBytes))
     }
 

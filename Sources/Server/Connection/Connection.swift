@@ -29,6 +29,17 @@ final class Connection {
     let socket: Descriptor
     let peer: Endpoint
     let local: Endpoint
+    /// Who the requests come from, for the logs, CGI and the per-client limit: the peer, or the client a
+    /// trusted proxy names (`Connection+Client`).
+    var client: Endpoint
+    /// The peer is in `set_real_ip_from`: what it says of the client is believed.
+    let peerTrusted: Bool
+    /// The connection begins with a PROXY protocol header not read yet (`listen ... proxy_protocol`).
+    var awaitingProxyHeader: Bool
+    /// A trusted proxy's PROXY v2 header says the client spoke TLS to it (CGI gets `HTTPS=on`).
+    var clientUsedTLS = false
+    /// The address this connection is counted under for `limit_conn_per_client`; nil while not counted.
+    var countedAs: String?
     // The properties below are internal, not private, only so the `Connection+…` files can use them.
     unowned let context: ServerContext
     var timeouts: Timeouts
@@ -82,6 +93,9 @@ final class Connection {
         self.peer = peer
         self.local = local
         self.context = context
+        client = peer
+        peerTrusted = context.router.config.realIP.trusts(peer.host)
+        awaitingProxyHeader = context.router.listenOptions(for: local).proxyProtocol
         outbound = SendQueue(pool: context.pool)
         timeouts = context.router.server(forHost: nil, localEndpoint: local).timeouts
         since = context.now
@@ -99,6 +113,7 @@ final class Connection {
     /// Over a limit: answer 503 with Retry-After at once, without reading a request, and close.
     func reject() {
         isRejected = true
+        uncount()
         lingerOnClose = true
         var response = context.responder.errorResponse(.serviceUnavailable, arrivingOn: local)
         response.closesConnection = true
@@ -277,6 +292,10 @@ final class Connection {
                     head = waiting.value
                 } else {
                     guard inboundStart < inbound.count else { return compactInbound() }
+                    if awaitingProxyHeader {
+                        guard takeProxyHeader() else { return }
+                        continue
+                    }
                     let parsed: RequestHead?
                     do {
                         parsed = try parser.parse(inbound, from: inboundStart)
@@ -325,7 +344,8 @@ final class Connection {
         requestsBegun += 1
         localRedirects = 0
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
-        let plan = RequestPlan(for: head, arrivingOn: local, from: peer.host, responder: context.responder,
+        guard settleClient(of: head) else { return rejectRequest(head) }
+        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: context.responder,
                                draining: draining, now: context.now)
         if let serverTimeouts = plan.timeouts { timeouts = serverTimeouts }
         if plan.sendsContinue { outbound.append(Connection.continueLine) }
@@ -386,6 +406,7 @@ final class Connection {
     func close() {
         if case .closed = state { return }
         writeLogEntry()
+        uncount()
         releaseResources()
         socket.close()
         state = .closed

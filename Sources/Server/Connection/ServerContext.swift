@@ -40,6 +40,8 @@ final class ServerContext {
     private var cachedAccessLogTime: [UInt8] = []
     /// More than half of `max_connections` is taken: header and keep-alive waits are cut short.
     var crowded = false
+    /// `limit_conn_per_client`'s counts (its limit set by the server).
+    let clientCounts = ClientCounts()
     /// CGI children alive at once (`cgi_max_processes`); a slot is held from fork until the child is reaped.
     let cgiMaxProcesses: Int
     /// How long a request waits in line for a slot (`cgi_queue_timeout`).

@@ -10,14 +10,13 @@ struct Descriptor: Hashable {
 
     init(_ raw: Int32) { self.raw = raw }
 
-    /// open(2), made non-blocking: the one way files are opened after start-up. nil when open failed (its
-    /// errno is then the caller's to read).
+    /// open(2), non-blocking from the start: the one way files are opened after start-up. nil when open failed
+    /// (its errno is then the caller's to read). O_NONBLOCK is given to open() rather than set afterwards:
+    /// F_SETFL replaces every status flag, and would drop O_APPEND, which shared logs depend on.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Descriptor? {
-        let fd = Glibc.open(path, flags, mode)
+        let fd = Glibc.open(path, flags | O_NONBLOCK, mode)
         guard fd >= 0 else { return nil }
-        let descriptor = Descriptor(fd)
-        descriptor.setNonBlocking()
-        return descriptor
+        return Descriptor(fd)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {

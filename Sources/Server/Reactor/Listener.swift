@@ -13,12 +13,19 @@ final class Listener {
     /// Backlog as large as the kernel allows (somaxconn caps it): a tiny backlog drops connections under load.
     static let backlog: Int32 = 4096
 
-    init(endpoint: Endpoint) throws {
+    /// `reusePort`: SO_REUSEPORT, so that other processes binding the same address share it (the kernel
+    /// spreads connections across their listeners).
+    init(endpoint: Endpoint, reusePort: Bool = false) throws {
         guard let address = SocketAddress(endpoint) else { throw Errno("invalid address \(endpoint)") }
         let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Errno("socket \(endpoint)") }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort, setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            let error = Errno("setsockopt SO_REUSEPORT \(endpoint)")
+            Glibc.close(fd)
+            throw error
+        }
         if address.family == AF_INET6 {
             // [::] means IPv6 only here; IPv4 has its own listen lines (nginx's ipv6only=on default).
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))

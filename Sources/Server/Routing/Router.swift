@@ -31,6 +31,12 @@ public struct Router: Sendable {
     /// The endpoints to bind: a wildcard address on a port absorbs the specific addresses on that port.
     public var bindEndpoints: [Endpoint] { endpoints }
 
+    /// The `listen` options of an address a connection arrived on (or of its port's wildcard, whose socket
+    /// received it).
+    public func listenOptions(for endpoint: Endpoint) -> ListenOptions {
+        config.listenOptions[endpoint] ?? config.listenOptions[Self.wildcard(of: endpoint)] ?? ListenOptions()
+    }
+
     /// The server for a request: among those listening on `localEndpoint` (or the wildcard of its port),
     /// the one whose server_name matches `host` (exact, then *.suffix, then prefix.*), else the first.
     public func server(forHost host: String?, localEndpoint: Endpoint) -> VirtualServer {

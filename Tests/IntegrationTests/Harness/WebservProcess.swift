@@ -53,12 +53,13 @@ final class Webserv {
 
     /// Writes `config` into the site (`@PORT@`, `@ROOT@`, `@DIR@` replaced) and starts the server on it.
     /// A port taken between choosing and binding it is retried with another one.
-    /// `launcher` is a command that execs webserv in place (`/usr/bin/prlimit --nofile=32:32`).
+    /// `launcher` is a command that execs webserv in place (`/usr/bin/prlimit --nofile=32:32`). `port`: this
+    /// one rather than a free one (a second instance sharing a port with `reuseport`).
     static func start(_ config: String, site: TestSite, configName: String = "webserv.conf",
-                      launcher: [String] = []) throws -> Webserv {
+                      launcher: [String] = [], port fixedPort: UInt16? = nil) throws -> Webserv {
         var lastError: Error = HarnessError("not started")
-        for _ in 0..<3 {
-            let port = try freePort()
+        for _ in 0..<(fixedPort == nil ? 3 : 1) {
+            let port = try fixedPort ?? freePort()
             let text = config
                 .replacingOccurrences(of: "@PORT@", with: String(port))
                 .replacingOccurrences(of: "@ROOT@", with: site.docroot)
