@@ -129,9 +129,7 @@ public final class Server {
                 }
             }
         }
-        for log in logs + retiringLogs where log.wantsWrite {
-            reactor.writable.insert(log.descriptor!.raw)
-        }
+        declareLogs()
         if let load {
             if now >= load.deadline {
                 abandonReload("reading its files took more than \(ConfigLoad.timeLimit)")
@@ -156,7 +154,6 @@ public final class Server {
             connection.handleEvents(readable: reactor.readable, writable: reactor.writable)
         }
         flushLogs()
-        if let file = load?.descriptor, reactor.readable.contains(file.raw) { loadProgressed(load!.readable()) }
         removeClosedConnections()
         context.reapChildren()
         context.startWaitingCGIs()
@@ -165,6 +162,15 @@ public final class Server {
         for listener in listeners where reactor.readable.contains(listener.socket.raw) {
             accept(on: listener)
         }
+        // After accepting, for the same reason: a reload that completes here opens listeners and logs whose
+        // descriptor numbers may have been closed above.
+        if let file = load?.descriptor, reactor.readable.contains(file.raw) { loadProgressed(load!.readable()) }
+    }
+
+    /// Logs with lines queued want to write (retiring ones too, until they are empty).
+    private func declareLogs() {
+        for log in logs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
+        for log in retiringLogs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
     }
 
     /// Drops closed connections and counts the slots the others hold (a connection's state changes during a
@@ -238,7 +244,11 @@ public final class Server {
     }
 
     private func flushLogs() {
-        for log in logs + retiringLogs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
+        for log in logs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
+            log.flush()
+        }
+        guard !retiringLogs.isEmpty else { return }
+        for log in retiringLogs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
             log.flush()
         }
         retiringLogs.removeAll { log in
@@ -258,7 +268,7 @@ public final class Server {
         // Last log lines still go through select(), for at most a second.
         for _ in 0..<10 where (logs + retiringLogs).contains(where: \.wantsWrite) {
             reactor.beginPass()
-            for log in logs + retiringLogs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
+            declareLogs()
             context.tick()
             guard reactor.wait(until: context.now + .milliseconds(100), now: context.now) else { continue }
             flushLogs()

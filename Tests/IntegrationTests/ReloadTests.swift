@@ -69,17 +69,67 @@ extension Integration {
             return try client.readResponse()
         }
 
+        /// Requests made from another thread, one fresh connection each, while the test reloads: when each was
+        /// sent and answered, and what came back (nil: it failed).
+        final class Traffic: @unchecked Sendable {
+            struct Exchange {
+                let sent: ContinuousClock.Instant
+                let answered: ContinuousClock.Instant
+                let body: String?
+            }
+
+            private let lock = NSLock()
+            private var exchanges: [Exchange] = []
+            private var stopping = false
+
+            func run(port: UInt16) {
+                // Bounded: at most 20 000 requests or 60 s, whichever comes first.
+                let deadline = ContinuousClock.now + .seconds(60)
+                for _ in 0..<20_000 where ContinuousClock.now < deadline {
+                    if lock.withLock({ stopping }) { return }
+                    let sent = ContinuousClock.now
+                    var body: String?
+                    if let client = try? RawClient(port: port, receiveTimeout: 5) {
+                        if (try? client.send("GET /id.txt HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")) != nil,
+                           let response = try? client.readResponse(), response.status == 200 {
+                            body = response.body.text
+                        }
+                        client.close()
+                    }
+                    let exchange = Exchange(sent: sent, answered: .now, body: body)
+                    lock.withLock { exchanges.append(exchange) }
+                }
+            }
+
+            func stop() -> [Exchange] {
+                lock.withLock {
+                    stopping = true
+                    return exchanges
+                }
+            }
+        }
+
         @Test func twentyReloadsUnderTrafficFailNoRequestAndEachAnswerFollowsTheConfigInForce() throws {
             let (site, server, second) = try Self.start()
             defer { server.stop() }
-            // One keep-alive connection across every reload, beside fresh connections.
+            // One keep-alive connection across every reload, beside fresh connections from another thread.
             let kept = try server.connect()
             defer { kept.close() }
+            let traffic = Traffic()
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                traffic.run(port: server.port)
+                done.signal()
+            }
+            // When each configuration was in force for sure: from its "reloaded" line to the next SIGHUP.
+            var inForce: [(config: String, from: ContinuousClock.Instant, until: ContinuousClock.Instant)] = []
+            var since = ContinuousClock.now
             var served = 0
             for round in 1...20 {
                 let toB = round % 2 == 1
                 let (old, new) = toB ? ("A", "B") : ("B", "A")
                 try Self.rewrite(server, site, toB ? Self.configB : Self.configA, second: second)
+                inForce.append((old, since, .now))
                 var sawNew = false
                 try Self.reload(server, expecting: round) {
                     // While the reload is under way, each answer is the old config's or the new one's, and never
@@ -89,6 +139,7 @@ extension Integration {
                     sawNew = sawNew || body == new
                     served += 1
                 }
+                since = .now
                 // In force now: the root, the location and the listen ports of the new config.
                 for _ in 0..<3 {
                     #expect(try Self.get("/id.txt", on: kept).body.text == new)
@@ -106,8 +157,21 @@ extension Integration {
                     #expect(try Self.get("/id.txt", on: other).body.text == "B")
                 }
             }
+            usleep(100_000)
+            inForce.append(("A", since, .now))
+            let exchanges = traffic.stop()
+            done.wait()
             #expect(served >= 120)
             #expect(Self.reloads(server) == 20)
+            // Not one request failed, and each answer made wholly within a configuration's time is that one's.
+            #expect(exchanges.count >= 20, "only \(exchanges.count) requests from the other thread")
+            #expect(exchanges.allSatisfy { $0.body == "A" || $0.body == "B" },
+                    "\(exchanges.filter { $0.body != "A" && $0.body != "B" }.count) of \(exchanges.count) failed")
+            for exchange in exchanges {
+                guard let period = inForce.first(where: { exchange.sent >= $0.from && exchange.answered <= $0.until })
+                else { continue }
+                #expect(exchange.body == period.config)
+            }
         }
 
         @Test func requestInFlightFinishesUnderTheConfigItBeganWith() throws {
@@ -176,6 +240,22 @@ extension Integration {
             let clients = try (0..<10).map { _ in try server.connect() }
             defer { clients.forEach { $0.close() } }
             for client in clients { #expect(try Self.get("/id.txt", on: client).status == 200) }
+        }
+
+        @Test func reloadNamingAnotherAccessLogWritesThereFromThen() throws {
+            let site = try TestSite()
+            try site.write("a/id.txt", "A", inDocroot: false)
+            let config = "access_log @DIR@/@LOG@;\nserver { listen 127.0.0.1:@PORT@; root @DIR@/a; }\n"
+            let server = try Webserv.start(config.replacingOccurrences(of: "@LOG@", with: "one.log"), site: site)
+            defer { server.stop() }
+            _ = try server.get("/id.txt?1")
+            try Self.rewrite(server, site, config.replacingOccurrences(of: "@LOG@", with: "two.log"), second: 0)
+            try Self.reload(server, expecting: 1)
+            _ = try server.get("/id.txt?2")
+            let one = Operations.lines(of: site.directory + "/one.log", atLeast: 1)
+            let two = Operations.lines(of: site.directory + "/two.log", atLeast: 1)
+            #expect(one.count == 1 && one.first?.contains("GET /id.txt?1 ") == true, "\(one)")
+            #expect(two.count == 1 && two.first?.contains("GET /id.txt?2 ") == true, "\(two)")
         }
 
         @Test func usr1ReopensTheLogsByName() throws {

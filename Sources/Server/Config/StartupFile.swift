@@ -21,6 +21,8 @@ enum StartupFile {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
             if count < 0 { throw failure(EIO) }
+            // `include /dev/zero;` must not take the memory.
+            if bytes.count + count > ConfigLoad.maxFileSize { throw failure(EFBIG) }
             bytes.append(contentsOf: chunk[0..<count])
         }
     }
