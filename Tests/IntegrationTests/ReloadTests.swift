@@ -72,6 +72,7 @@ extension Integration {
         /// Requests made from another thread, one fresh connection each, while the test reloads: when each was
         /// sent and answered, and what came back (nil: it failed).
         final class Traffic: @unchecked Sendable {
+            /// One request: when it was sent and answered, and the body (nil: it failed).
             struct Exchange {
                 let sent: ContinuousClock.Instant
                 let answered: ContinuousClock.Instant

@@ -8,6 +8,7 @@ import Glibc
 /// non-blocking and read a chunk at a time when select() reports it readable; then the parser runs again,
 /// until a run misses nothing. Bounded in bytes per file, in files, and in time.
 final class ConfigLoad {
+    /// Where the load stands after a step: still reading, or done with a configuration or an error.
     enum Outcome {
         case loading
         case parsed(Config)

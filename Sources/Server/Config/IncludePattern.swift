@@ -7,6 +7,7 @@ import Glibc
 /// taken in byte order, as glob(3) sorts them in the C locale. A pattern matching nothing includes nothing
 /// (nginx); a leading dot is matched only by a pattern that starts with one.
 enum IncludePattern {
+    /// The files to include, in order, or why the pattern is refused.
     enum Expansion: Equatable {
         case files([String])
         /// A wildcard outside the last component.
