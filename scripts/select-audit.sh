@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ./webserv under strace through a mixed workload (static files, listings, errors, keep-alive,
-# pipelining, uploads, CGI with Content-Length and chunked bodies) and checks with scripts/select_audit.py
-# that every read/write/recv/send/accept happened on a descriptor the preceding select() reported ready.
+# pipelining, uploads, CGI with Content-Length and chunked bodies, a reload with an include and a user file,
+# a log reopening) and checks with scripts/select_audit.py that every read/write/recv/send/accept happened on
+# a descriptor the preceding select() reported ready.
 # SELECT_AUDIT=path runs another auditor on the same log (same arguments, exit 0 when clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,13 +73,46 @@ printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /dir/ HTTP/1.1\r\nHost: a\r\n\r\nGE
     | curl -s --max-time 3 -o /dev/null telnet://127.0.0.1:$port || true
 printf 'BAD REQUEST\r\n\r\n' | curl -s --max-time 3 -o /dev/null telnet://127.0.0.1:$port || true
 
+# SIGHUP: the new configuration, its include and its user file are read through select() too; SIGUSR1
+# reopens the access log.
+cat > "$work/types.conf" <<'TYPES'
+types { text/plain txt; application/x-audit bin; }
+TYPES
+echo 'auditor:$6$saltsalt$notarealhashbutwellformed' > "$work/users"
+cat > "$work/audit.conf" <<CONF
+access_log $work/access.log;
+include $work/types.conf;
+server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+    location /dir/ { autoindex on; }
+    location /private/ { auth_basic "Audit"; auth_basic_user_file $work/users; }
+}
+CONF
+kill -HUP "$server"
+for _ in $(seq 100); do
+    grep -q 'webserv: reloaded' "$work/server.err" && break
+    sleep 0.1
+done
+grep -q 'webserv: reloaded' "$work/server.err" || { echo "select-audit: the reload did not take" >&2; cat "$work/server.err" >&2; exit 1; }
+type=$(curl -s -o /dev/null -w '%{content_type}' "$base/big.bin")
+[ "$type" = application/x-audit ] || { echo "select-audit: the reloaded types are not in force ($type)" >&2; exit 1; }
+curl -s -o /dev/null "$base/private/"
+mv "$work/access.log" "$work/access.log.1"
+kill -USR1 "$server"
+for _ in $(seq 100); do
+    grep -q 'webserv: logs reopened' "$work/server.err" && break
+    sleep 0.1
+done
+curl -s -o /dev/null "$base/dir/"
+
 kill -TERM "$server"
 wait "$pid" || true
 pid=""
 server_pid=$server
 server=""
 # The access log is written through select() too: make sure the traffic above went into it.
-logged=$(wc -l < "$work/access.log")
+logged=$(cat "$work/access.log.1" "$work/access.log" | wc -l)
 [ "$logged" -ge 15 ] || { echo "select-audit: only $logged access-log lines" >&2; exit 1; }
 echo "select-audit: $logged access-log lines written"
 # CGI children write other files (strace.<their pid>): only the server's is audited.

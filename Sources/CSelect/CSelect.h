@@ -72,15 +72,23 @@ static inline long cselect_raise_fd_limit(void) {
 }
 
 // ---- signals -------------------------------------------------------------------------------------
-// weak: one flag for the whole program whichever object files include this header.
+// One flag per kind of signal, so a stop, a reload and a reopen arriving together are all seen.
+// weak: one set of flags for the whole program whichever object files include this header.
 
-__attribute__((weak)) volatile sig_atomic_t cselect_signal_received = 0;
+__attribute__((weak)) volatile sig_atomic_t cselect_stop_received = 0;
+__attribute__((weak)) volatile sig_atomic_t cselect_reload_received = 0;
+__attribute__((weak)) volatile sig_atomic_t cselect_reopen_received = 0;
 
-static inline void cselect_on_stop_signal(int sig) { cselect_signal_received = sig; }
+static inline void cselect_on_signal(int sig) {
+    if (sig == SIGHUP) cselect_reload_received = 1;
+    else if (sig == SIGUSR1) cselect_reopen_received = 1;
+    else cselect_stop_received = 1;
+}
 
 /// SIGPIPE ignored (a vanished client is a byte count, not a death); SIGXFSZ ignored (a write past
-/// RLIMIT_FSIZE fails with EFBIG and the upload gets a 507, like a full disk); SIGINT/SIGTERM set a flag
-/// and interrupt select() (no SA_RESTART).
+/// RLIMIT_FSIZE fails with EFBIG and the upload gets a 507, like a full disk); SIGINT/SIGTERM (stop),
+/// SIGHUP (reload the configuration) and SIGUSR1 (reopen the logs) set a flag and interrupt select()
+/// (no SA_RESTART).
 static inline void cselect_install_signal_handlers(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -88,24 +96,35 @@ static inline void cselect_install_signal_handlers(void) {
     sigaction(SIGPIPE, &sa, NULL);
     sigaction(SIGXFSZ, &sa, NULL);
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = cselect_on_stop_signal;
+    sa.sa_handler = cselect_on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     // A parent may have started us with these blocked (test runners do): they must reach us.
-    sigset_t stops;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &stops, NULL);
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGINT);
+    sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGHUP);
+    sigaddset(&handled, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &handled, NULL);
 }
 
-/// The stop signal received since the last call (0 when none), clearing it.
-static inline int cselect_take_signal(void) {
-    int sig = cselect_signal_received;
-    cselect_signal_received = 0;
-    return sig;
+/// Whether the flag was set since the last call, clearing it.
+static inline int cselect_take_flag(volatile sig_atomic_t *flag) {
+    int set = *flag;
+    *flag = 0;
+    return set;
 }
+
+/// SIGINT or SIGTERM arrived since the last call.
+static inline int cselect_take_stop_signal(void) { return cselect_take_flag(&cselect_stop_received); }
+/// SIGHUP arrived since the last call.
+static inline int cselect_take_reload_signal(void) { return cselect_take_flag(&cselect_reload_received); }
+/// SIGUSR1 arrived since the last call.
+static inline int cselect_take_reopen_signal(void) { return cselect_take_flag(&cselect_reopen_received); }
 
 // ---- processes -----------------------------------------------------------------------------------
 
@@ -123,6 +142,8 @@ static inline pid_t cselect_spawn(const char *path, char *const argv[], char *co
     sigaction(SIGXFSZ, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) _exit(127);
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)

@@ -5,8 +5,13 @@ import Glibc
 
 /// Config → listeners → the select loop. Owns every descriptor through its listeners, connections and logs;
 /// each pass derives the read and write sets from their states, waits in the one select(), and dispatches.
+/// SIGHUP reloads the configuration (its files read through the loop), SIGUSR1 reopens the logs.
 public final class Server {
     private let context: ServerContext
+    /// The configuration in force (with the values of settings that need a restart as they were at start-up).
+    private var config: Config
+    /// A reload reading its files, at most one at a time.
+    private var load: ConfigLoad?
     private var listeners: [Listener] = []
     private var connections: [Connection] = []
     /// Clients served at once; past this, newcomers get a 503 (`max_connections`).
@@ -17,20 +22,23 @@ public final class Server {
     public let connectionsPerClient: Int?
     /// CGI children alive at once (`cgi_max_processes`).
     public let cgiMaxProcesses: Int
-    private let shutdownTimeout: Duration
+    private var shutdownTimeout: Duration
     /// Connections holding a slot of `max_connections` (not those rejected or lingering after their answer).
     private var occupied = 0
     /// Set by the first SIGTERM/SIGINT: listeners are closed and connections finish their requests.
     private var drainDeadline: ContinuousClock.Instant?
     private var reactor = Reactor()
     /// The distinct log sinks (access and error log may share one).
-    private let logs: [LogSink]
+    private var logs: [LogSink]
+    /// Logs a reload no longer names: written out through select(), then closed.
+    private var retiringLogs: [LogSink] = []
     static let acceptBatch = 64
     /// Rejections in flight at once, past `max_connections`; beyond that the kernel's backlog holds clients.
     static let rejectionReserve = 64
 
     /// Binds every endpoint; throws a readable error (`bind 127.0.0.1:80: Permission denied`).
     public init(config: Config) throws {
+        self.config = config
         let router = Router(config: config)
         // The time zone is read now: later, localtime_r() for log stamps must not open files behind select().
         tzset()
@@ -78,10 +86,12 @@ public final class Server {
     public func run() -> Int32 {
         cselect_install_signal_handlers()
         while true {
-            if cselect_take_signal() != 0 {
+            if cselect_take_stop_signal() != 0 {
                 if drainDeadline != nil { break }
                 beginDraining()
             }
+            if cselect_take_reopen_signal() != 0 { reopenLogs() }
+            if cselect_take_reload_signal() != 0 && drainDeadline == nil { beginReload() }
             if let drainDeadline, connections.isEmpty || context.now >= drainDeadline { break }
             pass()
         }
@@ -90,6 +100,8 @@ public final class Server {
     }
 
     private func beginDraining() {
+        load?.cancel()
+        load = nil
         drainDeadline = context.now + shutdownTimeout
         listeners.forEach { $0.close() }
         listeners.removeAll()
@@ -117,8 +129,14 @@ public final class Server {
                 }
             }
         }
-        for log in logs where log.wantsWrite {
-            reactor.writable.insert(log.descriptor!.raw)
+        declareLogs()
+        if let load {
+            if now >= load.deadline {
+                abandonReload("reading its files took more than \(ConfigLoad.timeLimit)")
+            } else if let file = load.descriptor {
+                reactor.readable.insert(file.raw)
+                nearest = min(nearest, load.deadline)
+            }
         }
         for connection in connections {
             connection.declareInterest(read: &reactor.readable, write: &reactor.writable)
@@ -144,6 +162,15 @@ public final class Server {
         for listener in listeners where reactor.readable.contains(listener.socket.raw) {
             accept(on: listener)
         }
+        // After accepting, for the same reason: a reload that completes here opens listeners and logs whose
+        // descriptor numbers may have been closed above.
+        if let file = load?.descriptor, reactor.readable.contains(file.raw) { loadProgressed(load!.readable()) }
+    }
+
+    /// Logs with lines queued want to write (retiring ones too, until they are empty).
+    private func declareLogs() {
+        for log in logs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
+        for log in retiringLogs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
     }
 
     /// Drops closed connections and counts the slots the others hold (a connection's state changes during a
@@ -212,21 +239,152 @@ public final class Server {
         for log in logs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
             log.flush()
         }
+        guard !retiringLogs.isEmpty else { return }
+        for log in retiringLogs where log.wantsWrite && reactor.writable.contains(log.descriptor!.raw) {
+            log.flush()
+        }
+        retiringLogs.removeAll { log in
+            if log.wantsWrite { return false }
+            log.close()
+            return true
+        }
     }
 
     private func shutdown() {
+        load?.cancel()
         listeners.forEach { $0.close() }
         connections.forEach { $0.close() }
         connections.removeAll()
         context.reapAllChildren()
         context.removeSpoolDirectory()
         // Last log lines still go through select(), for at most a second.
-        for _ in 0..<10 where logs.contains(where: \.wantsWrite) {
+        for _ in 0..<10 where (logs + retiringLogs).contains(where: \.wantsWrite) {
             reactor.beginPass()
-            for log in logs where log.wantsWrite { reactor.writable.insert(log.descriptor!.raw) }
+            declareLogs()
             context.tick()
             guard reactor.wait(until: context.now + .milliseconds(100), now: context.now) else { continue }
             flushLogs()
         }
+    }
+}
+
+// MARK: Reload and log reopening
+
+extension Server {
+    /// SIGHUP: the configuration file is read again through the loop (ConfigLoad); a reload already under way
+    /// starts over, so the newest files count.
+    private func beginReload() {
+        load?.cancel()
+        context.errorLog.warn("webserv: reloading \(config.sourcePath)")
+        let started = ConfigLoad(path: config.sourcePath, now: context.now)
+        load = started
+        loadProgressed(started.advance())
+    }
+
+    private func loadProgressed(_ outcome: ConfigLoad.Outcome) {
+        switch outcome {
+        case .loading:
+            return
+        case .failed(let error):
+            load = nil
+            context.errorLog.warn("webserv: reload failed, the running configuration stays: \(error)")
+        case .parsed(let new):
+            load = nil
+            apply(new)
+        }
+    }
+
+    private func abandonReload(_ reason: String) {
+        load?.cancel()
+        load = nil
+        context.errorLog.warn("webserv: reload failed, the running configuration stays: \(reason)")
+    }
+
+    /// Puts a valid configuration in force, or nothing of it: new listeners and logs are opened first, and
+    /// one that fails refuses the whole reload. Listeners on an address both configurations name stay open,
+    /// so no client is refused meanwhile; requests already begun finish under the old responder.
+    private func apply(_ new: Config) {
+        let router = Router(config: new)
+        let wanted = router.bindEndpoints
+        var opened: [Listener] = []
+        var openedLogs: [LogSink] = []
+        func refuse(_ error: Error) {
+            opened.forEach { $0.close() }
+            openedLogs.forEach { $0.close() }
+            context.errorLog.warn("webserv: reload refused, the running configuration stays: \(error)")
+        }
+        for endpoint in wanted where !listeners.contains(where: { $0.endpoint == endpoint }) {
+            do {
+                opened.append(try Listener(endpoint: endpoint,
+                                           reusePort: router.listenOptions(for: endpoint).reusePort))
+            } catch {
+                return refuse(error)
+            }
+        }
+        func sink(_ target: LogTarget) throws -> LogSink {
+            if let existing = (logs + openedLogs).first(where: { $0.target == target }) { return existing }
+            let made = try LogSink.open(target)
+            openedLogs.append(made)
+            return made
+        }
+        let errorLog: LogSink
+        let accessLog: LogSink
+        do {
+            errorLog = try sink(new.errorLog)
+            accessLog = try sink(new.accessLog)
+        } catch {
+            return refuse(error)
+        }
+
+        listeners.removeAll { listener in
+            guard !wanted.contains(listener.endpoint) else { return false }
+            listener.close()
+            return true
+        }
+        for listener in opened {
+            reactor.admit(listener.socket)
+            listeners.append(listener)
+        }
+        errorLog.timeStamp = context.errorLog.timeStamp
+        context.errorLog = errorLog
+        context.accessLog = accessLog
+        let inUse = accessLog === errorLog ? [errorLog] : [errorLog, accessLog]
+        retiringLogs += logs.filter { old in !inUse.contains { $0 === old } }
+        logs = inUse
+
+        context.responder = Responder(router: router, secretKey: context.secretKey)
+        context.cgiQueueTimeout = new.cgiQueueTimeout
+        shutdownTimeout = new.shutdownTimeout
+        var kept = new
+        keepStartUpSettings(of: &kept)
+        config = kept
+        context.errorLog.warn("webserv: reloaded \(new.sourcePath); listening on "
+                              + listeners.map { "\($0.endpoint)" }.joined(separator: " "))
+    }
+
+    /// Settings that sized memory and tables at start-up keep their values until a restart; a reload that
+    /// changes them says so.
+    private func keepStartUpSettings(of new: inout Config) {
+        func keep<Value: Equatable>(_ name: String, _ path: WritableKeyPath<Config, Value?>) {
+            guard new[keyPath: path] != config[keyPath: path] else { return }
+            context.errorLog.warn("webserv: reload: \(name) changes only at a restart; the running value stays")
+            new[keyPath: path] = config[keyPath: path]
+        }
+        keep("max_connections", \.maxConnections)
+        keep("io_buffer_memory", \.ioBufferMemory)
+        keep("cgi_max_processes", \.cgiMaxProcesses)
+        keep("limit_conn_per_client", \.limitConnPerClient)
+    }
+
+    /// SIGUSR1 (logrotate): each log file is opened again by its name; queued lines go to the new file.
+    private func reopenLogs() {
+        for log in logs {
+            do {
+                try log.reopen()
+            } catch {
+                context.errorLog.warn("webserv: cannot reopen a log: \(error)")
+            }
+        }
+        context.errorLog.warn("webserv: logs reopened")
     }
 }

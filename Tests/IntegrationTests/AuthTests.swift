@@ -73,6 +73,7 @@ enum AuthFixture {
         let config = text
             .replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen 127.0.0.1:@PORT@;")
             .replacingOccurrences(of: "../www", with: Repo.root.path + "/www")
+            .replacingOccurrences(of: "include mime.types;", with: "include \(Repo.root.path)/conf/mime.types;")
             .replacingOccurrences(of: "auth_basic_user_file htpasswd;",
                                   with: "auth_basic_user_file \(Repo.root.path)/conf/htpasswd;")
         return (site, try Webserv.start(config, site: site, configName: "default.conf"))

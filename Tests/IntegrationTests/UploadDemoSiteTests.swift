@@ -16,6 +16,7 @@ extension Integration {
                 .replacingOccurrences(of: "upload_store ../www/uploads;", with: "upload_store @DIR@/uploads; alias @DIR@/uploads/;")
                 .replacingOccurrences(of: "alias ../www/uploads/;", with: "alias @DIR@/uploads/;")
                 .replacingOccurrences(of: "../www", with: Repo.root.path + "/www")
+                .replacingOccurrences(of: "include mime.types;", with: "include \(Repo.root.path)/conf/mime.types;")
                 .replacingOccurrences(of: "auth_basic_user_file htpasswd;",
                                       with: "auth_basic_user_file \(Repo.root.path)/conf/htpasswd;")
             return (site, try Webserv.start(config, site: site, configName: "default.conf"))

@@ -124,6 +124,10 @@ public struct Location: Sendable {
     public var defaultLanguage: String?
     /// `charset NAME;` (nginx): the charset files of `charset_types` are labelled with; nil = utf-8 on text.
     public var charset: String?
+    /// Content-Type by extension (`types { }`, else the built-in table).
+    public var mimeTypes: MIMETable = .builtIn
+    /// `default_type TYPE;`: the Content-Type of a file the table does not know, as a header value.
+    public var defaultType: String = MIMETypes.defaultType
     /// status code → URI served (with the original status) instead of the built-in page.
     public var errorPages: [Int: String] = [:]
     /// Bytes; 0 means unlimited.

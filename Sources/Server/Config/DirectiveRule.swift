@@ -14,6 +14,7 @@ struct DirectiveRule {
     var repeatable = false
 
     private static let anywhere: Set<ConfigContext> = [.server, .location]
+    private static let everywhere: Set<ConfigContext> = [.main, .server, .location]
     private static let many = Int.max
 
     static let all: [String: DirectiveRule] = [
@@ -28,6 +29,9 @@ struct DirectiveRule {
         "io_buffer_memory": DirectiveRule(contexts: [.main], arguments: 1...1),
         "set_real_ip_from": DirectiveRule(contexts: [.main], arguments: 1...1, repeatable: true),
         "real_ip_header": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "include": DirectiveRule(contexts: everywhere, arguments: 1...1, repeatable: true),
+        "types": DirectiveRule(contexts: everywhere, arguments: 0...0, opensBlock: true, repeatable: true),
+        "default_type": DirectiveRule(contexts: everywhere, arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),

@@ -28,6 +28,10 @@ struct LocationSettings {
     var clientBodyTempPathLine: Int?
     var auth: Auth?
     var authUserFile: String?
+    /// A `types { }` block's table (several blocks in one level add up).
+    var types: MIMETable?
+    /// `default_type`, as a header value.
+    var defaultType: String?
 
     /// Records one directive of this block; false when it is not a per-location directive.
     mutating func apply(_ statement: ConfigStatement, from source: ConfigSource) throws(ConfigError) -> Bool {
@@ -114,6 +118,8 @@ struct LocationSettings {
             auth = statement.value == "off" ? .off : .realm(statement.value)
         case "auth_basic_user_file":
             authUserFile = source.absolute(statement.value)
+        case "default_type":
+            defaultType = MIMETable.headerValue(statement.value)
         default:
             return false
         }
@@ -147,6 +153,8 @@ struct LocationSettings {
         location.uploadStore = uploadStore ?? inherited.uploadStore
         if case .realm(let realm) = auth ?? inherited.auth ?? .off { location.authRealm = realm }
         location.authUserFile = authUserFile ?? inherited.authUserFile
+        location.mimeTypes = types ?? inherited.types ?? location.mimeTypes
+        location.defaultType = defaultType ?? inherited.defaultType ?? location.defaultType
         location.origin = origin
         location.bodyTemporaries = bodyTemporaries(of: location, inheriting: inherited)
         return location

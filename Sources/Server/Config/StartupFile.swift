@@ -8,9 +8,7 @@ import Glibc
 enum StartupFile {
     /// The file's bytes; failures become `path:1: <what> <strerror>`.
     static func read(_ path: String, what: String) throws(ConfigError) -> [UInt8] {
-        func failure(_ code: Int32) -> ConfigError {
-            ConfigError(file: path, line: 1, message: "\(what): " + String(cString: strerror(code)))
-        }
+        func failure(_ code: Int32) -> ConfigError { StartupFile.failure(path, what: what, code: code) }
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw failure(cselect_errno()) }
         defer { close(descriptor) }
@@ -23,7 +21,14 @@ enum StartupFile {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
             if count < 0 { throw failure(EIO) }
+            // `include /dev/zero;` must not take the memory.
+            if bytes.count + count > ConfigLoad.maxFileSize { throw failure(EFBIG) }
             bytes.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    /// `path:1: <what>: <strerror>`.
+    static func failure(_ path: String, what: String, code: Int32) -> ConfigError {
+        ConfigError(file: path, line: 1, message: "\(what): " + String(cString: strerror(code)))
     }
 }

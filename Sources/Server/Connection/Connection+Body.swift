@@ -51,8 +51,10 @@ extension Connection {
             runWhenSlotFree(job, stdin: spool.file)
         case .upload(let sink, let job):
             // Every file is in place: 201 (or 204 for a replacing PUT).
-            context.responder.filesChanged()
-            start(context.responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut,
+            responder.filesChanged()
+            // A reload since the request began: the configuration now in force caches answers too.
+            if responder !== context.responder { context.responder.filesChanged() }
+            start(responder.uploadResponse(sink.stored, uriBase: job.uriBase, isPut: job.isPut,
                                                    seeOther: job.seeOther), job.terms)
         }
     }

@@ -99,7 +99,7 @@ extension Connection {
         }
         let head = RequestHead(method: job.terms.isHead ? .head : .get, methodToken: job.terms.isHead ? "HEAD" : "GET",
                                target: path, version: .http11, headers: Headers(), headLength: 0)
-        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: context.responder,
+        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: responder,
                                draining: draining)
         switch plan.action {
         case .respond(let response, _, _):

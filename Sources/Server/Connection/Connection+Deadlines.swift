@@ -87,7 +87,7 @@ extension Connection {
             context.errorLog.warn("webserv: \(client.host): 503 no CGI slot within cgi_queue_timeout")
             releaseResources()
             // The request was read whole: the connection can go on after this answer.
-            start(context.responder.errorResponse(.serviceUnavailable, for: job.request), job.terms)
+            start(responder.errorResponse(.serviceUnavailable, for: job.request), job.terms)
             processInput()
         case .runningCGI(let process, _):
             context.errorLog.warn("webserv: cgi \(process.pid) passed cgi_timeout; killed")

@@ -28,6 +28,8 @@ extension Connection {
 
     func finishResponse(keepAlive: Bool) {
         writeLogEntry()
+        // The next request is answered under the configuration in force when it arrives.
+        requestResponder = nil
         if keepAlive && !draining && timeouts.keepalive > .zero {
             parser = RequestParser()
             state = .readingHead
@@ -84,7 +86,7 @@ extension Connection {
             stream.file.descriptor.close()
             watchingFile = -1
             context.collectingBytes -= stream.collectingBytes
-            if let complete = stream.collected { context.responder.fileWasRead(complete, from: stream.file) }
+            if let complete = stream.collected { responder.fileWasRead(complete, from: stream.file) }
             finishResponse(keepAlive: keepAlive)
             processInput()
         }

@@ -66,6 +66,9 @@ final class Connection {
     var lingerOnClose = false
     /// The client shut down its sending side: answer what was asked, then close.
     var inputEnded = false
+    /// The responder (configuration) the current request began under: a reload meanwhile does not change
+    /// how it finishes. nil between requests.
+    var requestResponder: Responder?
     /// CGI local redirects followed for the current request.
     var localRedirects = 0
     /// The current request's access-log line, written once its response is queued (nil with the log off).
@@ -102,6 +105,9 @@ final class Connection {
     }
 
     deinit { outbound.discardAll() }
+
+    /// The current request's responder, else the one in force.
+    var responder: Responder { requestResponder ?? context.responder }
 
     var isClosed: Bool {
         if case .closed = state { return true }
@@ -345,7 +351,8 @@ final class Connection {
         localRedirects = 0
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
         guard settleClient(of: head) else { return rejectRequest(head) }
-        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: context.responder,
+        requestResponder = context.responder
+        let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: responder,
                                draining: draining, now: context.now)
         if let serverTimeouts = plan.timeouts { timeouts = serverTimeouts }
         if plan.sendsContinue { outbound.append(Connection.continueLine) }

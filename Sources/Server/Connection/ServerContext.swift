@@ -7,9 +7,11 @@ import Glibc
 /// loop pass, the pool of I/O buffers, and one scratch buffer for reads (connections keep only the bytes
 /// they received).
 final class ServerContext {
-    let responder: Responder
-    let errorLog: LogSink
-    let accessLog: LogSink
+    /// Replaced at reload; a request keeps the one it began under (Connection.requestResponder).
+    var responder: Responder
+    /// Replaced at reload when the configuration names other logs.
+    var errorLog: LogSink
+    var accessLog: LogSink
     /// Every send queue's blocks: the memory for bytes in flight, allocated at start-up.
     let pool: BufferPool
     /// Bytes of small files being collected for the file cache while they stream, bounded by
@@ -45,7 +47,7 @@ final class ServerContext {
     /// CGI children alive at once (`cgi_max_processes`); a slot is held from fork until the child is reaped.
     let cgiMaxProcesses: Int
     /// How long a request waits in line for a slot (`cgi_queue_timeout`).
-    let cgiQueueTimeout: Duration
+    var cgiQueueTimeout: Duration
     /// Children started and not yet reaped, whether a connection still owns them or the reaper does.
     private(set) var cgiProcessesAlive = 0
     /// Connections waiting for a slot, oldest first.

@@ -1,47 +1,23 @@
-/// Content-Type by file extension.
+/// The built-in Content-Type list, used where no `types { }` block is given, and which types are text.
 public enum MIMETypes {
     public static let defaultType = "application/octet-stream"
 
-    /// The type for a file name or path; text types carry `; charset=utf-8`; unknown → application/octet-stream.
-    /// The extension is what follows the last "." of the last path component, compared case-insensitively.
+    /// The built-in table's type for a file name or path; text types carry `; charset=utf-8`; unknown →
+    /// application/octet-stream (MIMETable.builtIn).
     public static func contentType(forPath path: String) -> String {
-        // Scan back from the end: only the extension is read, whatever the length of the path.
-        let utf8 = path.utf8
-        var start = utf8.endIndex
-        var length = 0
-        while true {
-            guard start != utf8.startIndex, length <= maxExtensionLength else { return defaultType }
-            let previous = utf8.index(before: start)
-            let byte = utf8[previous]
-            if byte == UInt8(ascii: "/") { return defaultType }
-            if byte == UInt8(ascii: ".") {
-                // "name." has no extension, nor has ".profile" (a dot opening the name hides it).
-                guard length > 0, previous != utf8.startIndex,
-                      utf8[utf8.index(before: previous)] != UInt8(ascii: "/") else { return defaultType }
-                break
-            }
-            start = previous
-            length += 1
-        }
-        var extensionText = String(Substring(utf8[start...]))
-        if extensionText.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
-            extensionText = extensionText.lowercased()
-        }
-        return byExtension[extensionText] ?? defaultType
+        MIMETable.builtIn.contentType(forPath: path)
     }
 
-    /// Longer "extensions" are not looked up (the longest known one, "webmanifest", has 11 bytes).
-    static let maxExtensionLength = 11
+    /// The longest built-in extension ("webmanifest").
+    static var maxExtensionLength: Int { MIMETable.builtIn.maxExtensionLength }
 
-    /// Full header values, charset already appended, built once.
-    static let byExtension: [String: String] = {
-        var table: [String: String] = [:]
-        for (extensions, type) in types {
-            let value = isText(type) ? type + "; charset=utf-8" : type
-            for name in extensions.split(separator: " ") { table[String(name)] = value }
-        }
-        return table
-    }()
+    /// Full header values, charset already appended.
+    static var byExtension: [String: String] { MIMETable.builtIn.byExtension }
+
+    /// The built-in list as (type, extensions) pairs, as a `types { }` block would give it.
+    static let builtInTypes: [(type: String, extensions: [String])] = types.map {
+        ($0.1, $0.0.split(separator: " ").map(String.init))
+    }
 
     /// Types a browser decodes as text, which RFC 9110 §8.3.2 lets us label with the charset we serve in.
     static func isText(_ type: String) -> Bool {

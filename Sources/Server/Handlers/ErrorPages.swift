@@ -47,7 +47,9 @@ public struct ErrorPages {
             let pageLocation = router.location(for: pagePath, in: server)
             if let fsPath = PathResolver.fileSystemPath(for: pagePath, in: pageLocation),
                case .regular(let identity) = FileInfo.lookUp(fsPath),
-               var response = StaticFiles.fileResponse(fsPath, identity, status: status, isHead: isHead) {
+               var response = StaticFiles.fileResponse(fsPath, identity, status: status, isHead: isHead,
+                                                           types: pageLocation.mimeTypes,
+                                                           defaultType: pageLocation.defaultType) {
                 response.lastModified = nil
                 return response
             }

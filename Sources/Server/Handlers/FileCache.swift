@@ -11,11 +11,17 @@ struct FileCache {
         /// `Content-Type: …\r\n` and the validator lines: what every other answer sends.
         let headerLines: [UInt8]
         let contentType: String
+        /// The table and default the type came from: a file reached through locations with different `types`
+        /// or `default_type` has its entry made anew for each in turn.
+        let types: ObjectIdentifier
+        let defaultType: String
         fileprivate(set) var bytes: [UInt8]?
 
-        init(identity: FileIdentity, contentType: String) {
+        init(identity: FileIdentity, contentType: String, types: ObjectIdentifier, defaultType: String) {
             self.identity = identity
             self.contentType = contentType
+            self.types = types
+            self.defaultType = defaultType
             etag = Conditional.etag(for: identity)
             validatorLines = Array(("Last-Modified: \(HTTPDate.format(identity.modifiedSeconds))\r\n"
                 + "ETag: \(etag.field)\r\nAccept-Ranges: bytes\r\n").utf8)
@@ -30,10 +36,14 @@ struct FileCache {
     private var entries: [String: Entry] = [:]
     private var totalSize = 0
 
-    /// The entry for this version of the file, made (and remembered) if needed; `contentType` is asked only then.
-    mutating func entry(for path: String, identity: FileIdentity, contentType: () -> String) -> Entry {
-        if let entry = entries[path], entry.identity == identity { return entry }
-        let entry = Entry(identity: identity, contentType: contentType())
+    /// The entry for this version of the file under the `types` table, made (and remembered) if needed;
+    /// `contentType` is asked only then. The table outlives the cache: both belong to one configuration.
+    mutating func entry(for path: String, identity: FileIdentity, types: MIMETable, defaultType: String,
+                        contentType: () -> String) -> Entry {
+        let table = ObjectIdentifier(types)
+        if let entry = entries[path], entry.identity == identity, entry.types == table,
+           entry.defaultType == defaultType { return entry }
+        let entry = Entry(identity: identity, contentType: contentType(), types: table, defaultType: defaultType)
         if let old = entries[path] { totalSize -= old.bytes?.count ?? 0 }
         if entries.count >= FileCache.maxEntries { clear() }
         entries[path] = entry

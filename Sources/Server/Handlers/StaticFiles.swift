@@ -145,17 +145,18 @@ final class StaticFiles {
         return ofTag.first { $0.charset == charset } ?? ofTag.first
     }
 
-    /// The type by extension; a language variant (`page.html.fr`) has its page's type, not an unknown one,
-    /// and one in a charset (`page.html.fr.iso-8859-1`) says that charset.
-    static func contentType(of fsPath: String) -> String {
+    /// The type by extension in the location's table; a language variant (`page.html.fr`) has its page's type,
+    /// not an unknown one, and one in a charset (`page.html.fr.iso-8859-1`) says that charset.
+    static func contentType(of fsPath: String, in types: MIMETable = .builtIn,
+                            defaultType: String = MIMETypes.defaultType) -> String {
         if let (base, charset) = CharsetNegotiation.suffix(of: fsPath), let page = languagePage(of: base) {
-            let type = MIMETypes.contentType(forPath: page)
+            let type = types.contentType(forPath: page, defaultType: defaultType)
             let mediaType = String(type.prefix { $0 != ";" })
             return MIMETypes.isText(mediaType) ? mediaType + "; charset=" + charset : type
         }
-        let type = MIMETypes.contentType(forPath: fsPath)
-        guard type == MIMETypes.defaultType, let page = languagePage(of: fsPath) else { return type }
-        return MIMETypes.contentType(forPath: page)
+        if let type = types.knownType(forPath: fsPath) { return type }
+        guard let page = languagePage(of: fsPath) else { return defaultType }
+        return types.contentType(forPath: page, defaultType: defaultType)
     }
 
     /// The page a language variant's path is a variant of (`…/page.html` for `…/page.html.fr`), else nil.
@@ -171,7 +172,11 @@ final class StaticFiles {
     /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
     /// §13.2.2) and ranges (206/416, §14).
     private func serveFile(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
-        let cached = fileCache.entry(for: fsPath, identity: identity) { Self.contentType(of: fsPath) }
+        let location = request.location
+        let cached = fileCache.entry(for: fsPath, identity: identity, types: location.mimeTypes,
+                                     defaultType: location.defaultType) {
+            Self.contentType(of: fsPath, in: location.mimeTypes, defaultType: location.defaultType)
+        }
         let etag = cached.etag
         let validators = Validators(etag: etag, lastModified: identity.modifiedSeconds)
         let headers = request.head.headers
@@ -212,8 +217,10 @@ final class StaticFiles {
     /// its validators and type go out as rendered there; without (an error page), only its type.
     /// nil when the file cannot be opened (permissions).
     static func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
-                             ranges: [ClosedRange<Int>] = [], cached: FileCache.Entry? = nil) -> Response? {
-        let type = cached?.contentType ?? contentType(of: fsPath)
+                             ranges: [ClosedRange<Int>] = [], cached: FileCache.Entry? = nil,
+                             types: MIMETable = .builtIn, defaultType: String = MIMETypes.defaultType)
+        -> Response? {
+        let type = cached?.contentType ?? contentType(of: fsPath, in: types, defaultType: defaultType)
         var segments = [FileBody.Segment(offset: 0, length: identity.size)]
         var trailer: [UInt8] = []
         var contentType = type

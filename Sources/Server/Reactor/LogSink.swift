@@ -6,15 +6,19 @@ import Glibc
 /// Whole lines are queued and written from the queue, so lines never interleave halfway. The queue has a
 /// pool of its own, allocated at start-up: connections short of buffers never take a log line's room.
 final class LogSink {
-    let descriptor: Descriptor?
+    /// Replaced by `reopen()`.
+    private(set) var descriptor: Descriptor?
+    /// Where it writes, for `reopen()` and to tell whether a reload names the same log.
+    let target: LogTarget
     private var queue: SendQueue
     private var dropped = 0
     /// A log nobody drains (a full pipe) must not grow without bound.
     static let queueLimit = 1 << 20
 
     /// nil descriptor: logging off.
-    init(descriptor: Descriptor?) {
+    init(descriptor: Descriptor?, target: LogTarget) {
         self.descriptor = descriptor
+        self.target = target
         // Pending bytes up to the limit in bulk blocks, with room for the sent start of the first and the unused
         // end of each (a line starts a new block when it does not fit the last).
         queue = SendQueue(pool: BufferPool(bytes: descriptor == nil ? 0 : 2 * LogSink.queueLimit))
@@ -23,15 +27,34 @@ final class LogSink {
     static func open(_ target: LogTarget) throws -> LogSink {
         switch target {
         case .off:
-            return LogSink(descriptor: nil)
+            return LogSink(descriptor: nil, target: target)
         case .standardError:
-            return LogSink(descriptor: Descriptor(2))
+            return LogSink(descriptor: Descriptor(2), target: target)
         case .file(let path):
-            guard let descriptor = Descriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else {
-                throw Errno("open \(path)")
-            }
-            return LogSink(descriptor: descriptor)
+            return LogSink(descriptor: try openFile(path), target: target)
         }
+    }
+
+    private static func openFile(_ path: String) throws -> Descriptor {
+        guard let descriptor = Descriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else {
+            throw Errno("open \(path)")
+        }
+        return descriptor
+    }
+
+    /// SIGUSR1 (logrotate): the file is opened again by its name, which may now be a new file; lines still
+    /// queued go to the new one. On failure the old descriptor is kept and the error thrown.
+    func reopen() throws {
+        guard case .file(let path) = target, let old = descriptor else { return }
+        descriptor = try LogSink.openFile(path)
+        old.close()
+    }
+
+    /// Gives the descriptor back once nothing is left to write (a log a reload no longer names); standard
+    /// error stays open.
+    func close() {
+        if case .file = target { descriptor?.close() }
+        descriptor = nil
     }
 
     var isEnabled: Bool { descriptor != nil }
