@@ -21,6 +21,8 @@ public struct Config: Sendable {
     public var cgiQueueTimeout: Duration = .seconds(5)
     /// `io_buffer_memory SIZE;` at top level: the I/O buffer pool; nil = derived from the memory limits.
     public var ioBufferMemory: Int?
+    /// `pid FILE;` at top level (absolute): where the running server writes its process id, for `-s`.
+    public var pidFile: String?
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {

@@ -92,6 +92,8 @@ public enum ConfigParser {
                                            + "directive (at least 256k)")
                     }
                     config.ioBufferMemory = bytes
+                case "pid":
+                    config.pidFile = source.absolute(statement.value)
                 default:
                     preconditionFailure("directive \(statement.name) admitted at top level but not handled")
                 }

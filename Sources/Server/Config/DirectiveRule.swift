@@ -26,6 +26,7 @@ struct DirectiveRule {
         "cgi_max_processes": DirectiveRule(contexts: [.main], arguments: 1...1),
         "cgi_queue_timeout": DirectiveRule(contexts: [.main], arguments: 1...1),
         "io_buffer_memory": DirectiveRule(contexts: [.main], arguments: 1...1),
+        "pid": DirectiveRule(contexts: [.main], arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
