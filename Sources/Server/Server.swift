@@ -59,6 +59,21 @@ public final class Server {
             listeners.forEach { $0.close() }
             throw error
         }
+        context.statistics.census = { [unowned self] in self.census() }
+    }
+
+    /// What `stub_status` and `cgi_status` show besides the counters, counted when they are asked for.
+    private func census() -> ServerStatistics.Census {
+        var census = ServerStatistics.Census(active: connections.count, cgiRunning: context.cgiProcessesAlive,
+                                             cgiQueued: context.cgiWaiting, cgiLimit: cgiMaxProcesses)
+        for connection in connections {
+            switch connection.activity {
+            case .reading: census.reading += 1
+            case .writing: census.writing += 1
+            case .waiting: break
+            }
+        }
+        return census
     }
 
     /// Four interpreters per online processor, at least eight: enough to keep the cores busy while some
@@ -178,11 +193,14 @@ public final class Server {
                 }
                 return
             }
+            context.statistics.accepts += 1
             reactor.admit(client.socket)
             let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
                                         context: context)
             connections.append(connection)
             if let limit = connectionsPerClient, perClient[client.peer.host, default: 0] >= limit {
+                // Handled, as nginx's limit_conn refusals are: only a lack of room makes one unhandled.
+                context.statistics.handled += 1
                 connection.reject()
                 continue
             }
@@ -206,6 +224,7 @@ public final class Server {
                 occupied -= 1
             }
             occupied += 1
+            context.statistics.handled += 1
             if connectionsPerClient != nil { perClient[client.peer.host, default: 0] += 1 }
         }
     }

@@ -100,6 +100,14 @@ public struct Location: Sendable {
         case json
     }
 
+    /// A page about the server itself.
+    public enum StatusPage: Equatable, Sendable {
+        /// nginx's stub_status text: connections and requests.
+        case stub
+        /// CGI processes running and waiting, as JSON.
+        case cgi
+    }
+
     public enum CGIPathInfo: Equatable, Sendable {
         /// PATH_INFO is the full decoded request path (the brief's wording).
         case fullPath
@@ -141,6 +149,8 @@ public struct Location: Sendable {
     public var authUserFile: String?
     /// The user file, read and checked when the configuration is loaded.
     public var authUsers: UserFile?
+    /// What `stub_status;` or `cgi_status;` makes this location answer instead of files.
+    public var statusPage: StatusPage?
     /// File and line of the `location` keyword (or of the `server` for the implicit one).
     public var origin: String = ""
 

@@ -56,5 +56,7 @@ struct DirectiveRule {
         "client_body_temp_path": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic_user_file": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "stub_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
+        "cgi_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
     ]
 }

@@ -28,6 +28,7 @@ struct LocationSettings {
     var clientBodyTempPathLine: Int?
     var auth: Auth?
     var authUserFile: String?
+    var statusPage: Location.StatusPage?
 
     /// Records one directive of this block; false when it is not a per-location directive.
     mutating func apply(_ statement: ConfigStatement, from source: ConfigSource) throws(ConfigError) -> Bool {
@@ -114,6 +115,10 @@ struct LocationSettings {
             auth = statement.value == "off" ? .off : .realm(statement.value)
         case "auth_basic_user_file":
             authUserFile = source.absolute(statement.value)
+        case "stub_status":
+            statusPage = .stub
+        case "cgi_status":
+            statusPage = .cgi
         default:
             return false
         }
@@ -147,6 +152,7 @@ struct LocationSettings {
         location.uploadStore = uploadStore ?? inherited.uploadStore
         if case .realm(let realm) = auth ?? inherited.auth ?? .off { location.authRealm = realm }
         location.authUserFile = authUserFile ?? inherited.authUserFile
+        location.statusPage = statusPage ?? inherited.statusPage
         location.origin = origin
         location.bodyTemporaries = bodyTemporaries(of: location, inheriting: inherited)
         return location

@@ -39,6 +39,8 @@ final class Connection {
     var since: ContinuousClock.Instant
     /// Requests begun on this connection: after the first, an empty wait for a head is a keep-alive wait.
     var requestsBegun = 0
+    /// A complete head is being decided (the status page counts its own request as writing).
+    private var deciding = false
 
     var inbound: [UInt8] = []
     /// Bytes of `inbound` before this index are consumed.
@@ -114,6 +116,20 @@ final class Connection {
         if case .runningCGI(let process, let job) = state, !process.headSent { job.terms.keepAlive = false }
         if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty, headAwaitingBuffer == nil {
             close()
+        }
+    }
+
+    /// What stub_status counts this connection as: reading a head, writing (from a complete head until the
+    /// answer is sent), or waiting (idle).
+    var activity: ServerStatistics.Activity {
+        switch state {
+        case .readingHead:
+            if deciding || headAwaitingBuffer != nil || !outbound.isEmpty { return .writing }
+            return inboundStart < inbound.count ? .reading : .waiting
+        case .readingBody, .awaitingCGI, .runningCGI, .streaming, .closing:
+            return .writing
+        case .closed:
+            return .waiting
         }
     }
 
@@ -281,6 +297,7 @@ final class Connection {
                     do {
                         parsed = try parser.parse(inbound, from: inboundStart)
                     } catch {
+                        context.statistics.requests += 1
                         return fail(error)
                     }
                     guard let parsed else { return compactInbound() }
@@ -323,10 +340,13 @@ final class Connection {
     /// A complete head: decide the answer (RequestPlan), and read its body first when it has one.
     private func begin(_ head: RequestHead) {
         requestsBegun += 1
+        context.statistics.requests += 1
         localRedirects = 0
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
+        deciding = true
         let plan = RequestPlan(for: head, arrivingOn: local, from: peer.host, responder: context.responder,
                                draining: draining, now: context.now)
+        deciding = false
         if let serverTimeouts = plan.timeouts { timeouts = serverTimeouts }
         if plan.sendsContinue { outbound.append(Connection.continueLine) }
         switch plan.action {

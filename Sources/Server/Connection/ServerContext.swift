@@ -8,6 +8,8 @@ import Glibc
 /// they received).
 final class ServerContext {
     let responder: Responder
+    /// The responder's counters, held here too: one load fewer on every request.
+    let statistics: ServerStatistics
     let errorLog: LogSink
     let accessLog: LogSink
     /// Every send queue's blocks: the memory for bytes in flight, allocated at start-up.
@@ -57,6 +59,7 @@ final class ServerContext {
     init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
          cgiQueueTimeout: Duration, ioBufferMemory: Int, secretKey: SecretKey) {
         self.responder = responder
+        statistics = responder.statistics
         self.secretKey = secretKey
         self.errorLog = errorLog
         self.accessLog = accessLog
@@ -152,6 +155,9 @@ final class ServerContext {
     }
 
     var hasChildren: Bool { !children.isEmpty }
+
+    /// Connections waiting in line for a CGI slot.
+    var cgiWaiting: Int { cgiQueue.count }
 
     /// At shutdown: every child is killed and waited for.
     func reapAllChildren() {
