@@ -151,6 +151,8 @@ public struct Location: Sendable {
     public var authUsers: UserFile?
     /// What `stub_status;` or `cgi_status;` makes this location answer instead of files.
     public var statusPage: StatusPage?
+    /// `gzip_static on;`: a client that takes gzip gets `FILE.gz` in place of `FILE` when it exists.
+    public var gzipStatic = false
     /// File and line of the `location` keyword (or of the `server` for the implicit one).
     public var origin: String = ""
 

@@ -58,5 +58,6 @@ struct DirectiveRule {
         "auth_basic_user_file": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "stub_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
         "cgi_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
+        "gzip_static": DirectiveRule(contexts: anywhere, arguments: 1...1),
     ]
 }

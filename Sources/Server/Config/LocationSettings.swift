@@ -29,6 +29,7 @@ struct LocationSettings {
     var auth: Auth?
     var authUserFile: String?
     var statusPage: Location.StatusPage?
+    var gzipStatic: Bool?
 
     /// Records one directive of this block; false when it is not a per-location directive.
     mutating func apply(_ statement: ConfigStatement, from source: ConfigSource) throws(ConfigError) -> Bool {
@@ -119,6 +120,8 @@ struct LocationSettings {
             statusPage = .stub
         case "cgi_status":
             statusPage = .cgi
+        case "gzip_static":
+            gzipStatic = try Self.flag(statement, source: source, on: "on", off: "off")
         default:
             return false
         }
@@ -153,6 +156,7 @@ struct LocationSettings {
         if case .realm(let realm) = auth ?? inherited.auth ?? .off { location.authRealm = realm }
         location.authUserFile = authUserFile ?? inherited.authUserFile
         location.statusPage = statusPage ?? inherited.statusPage
+        location.gzipStatic = gzipStatic ?? inherited.gzipStatic ?? location.gzipStatic
         location.origin = origin
         location.bodyTemporaries = bodyTemporaries(of: location, inheriting: inherited)
         return location
