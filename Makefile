@@ -76,6 +76,12 @@ browser-test:
 	@test -x "$${WEBSERV_BIN:-./webserv}" || { echo "browser-test: no ./webserv: run \`make\` first" >&2; exit 1; }
 	scripts/browser-test.sh
 
+# The binary, conf/ and the demo site under PREFIX (default /usr/local), staged under DESTDIR; needs a built
+# ./webserv and never calls systemctl (scripts/install.sh lists the layout).
+PREFIX ?= /usr/local
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh
+
 run: all
 	./webserv conf/default.conf
 
