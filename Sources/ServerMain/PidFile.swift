@@ -2,31 +2,51 @@
 import Glibc
 #endif
 
-/// The `pid` directive's file: written once the listeners are bound, removed at exit (only while it still
-/// names this process: a second instance may have taken it over), and read by `-s`.
+/// The `pid` directive's file: written once the listeners are bound, removed at exit (only while it is still
+/// the file this process wrote: a second instance may have replaced it), and read by `-s`.
 struct PidFile {
     let path: String
+    /// Device and inode of the file this process wrote.
+    private var written: (dev_t, ino_t)?
 
-    /// Writes `PID\n`; a description of the failure when it cannot.
-    func write(_ pid: pid_t) -> String? {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return "open() \"\(path)\" failed: " + String(cString: strerror(errno)) }
-        defer { close(descriptor) }
-        let text = Array("\(pid)\n".utf8)
-        let written = text.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        return written == text.count ? nil : "write() to \"\(path)\" failed"
+    init(path: String) {
+        self.path = path
     }
 
-    /// Removes the file if it names `pid`.
-    func remove(ifNaming pid: pid_t) {
-        if case .success(let named) = read(), named == pid { unlink(path) }
+    /// Writes `PID\n` into a new file renamed over `path` (a reader never sees it half written, and a later
+    /// instance's file is another inode); a description of the failure when it cannot.
+    mutating func write(_ pid: pid_t) -> String? {
+        let temporary = path + ".\(pid).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return "open() \"\(temporary)\" failed: " + String(cString: strerror(errno)) }
+        let text = Array("\(pid)\n".utf8)
+        let count = text.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        var info = stat()
+        let identified = fstat(descriptor, &info) == 0
+        close(descriptor)
+        guard count == text.count, identified, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return "cannot write \"\(path)\""
+        }
+        written = (info.st_dev, info.st_ino)
+        return nil
+    }
+
+    /// Removes the file if it is still the one `write` made. Decided by stat(), not by reading the file:
+    /// once the loop has run, files are read only through select().
+    func remove() {
+        guard let written else { return }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_dev == written.0, info.st_ino == written.1 { unlink(path) }
     }
 
     /// The process id written in the file.
     func read() -> Result<pid_t, PidFileError> {
-        guard let bytes = ProcFile.contents(path) else {
-            return .failure(PidFileError("cannot read \"\(path)\": " + String(cString: strerror(errno))
-                                             + " (is webserv running?)"))
+        let bytes: [UInt8]
+        switch ProcFile.read(path) {
+        case .success(let read): bytes = read
+        case .failure(let reason):
+            return .failure(PidFileError("cannot read \"\(path)\": \(reason) (is webserv running?)"))
         }
         let text = String(decoding: bytes, as: UTF8.self)
         let digits = text.hasSuffix("\n") ? String(text.dropLast()) : text
@@ -43,19 +63,25 @@ struct PidFileError: Error, CustomStringConvertible {
 
 /// Small files read whole before any select loop exists: the pid file, and /proc entries of a process.
 enum ProcFile {
-    /// The file's bytes (at most 64 KiB), nil when it cannot be opened or read (errno says why).
-    static func contents(_ path: String) -> [UInt8]? {
+    /// The file's bytes (at most 64 KiB), or why they could not be had (open's errno; a failed read is
+    /// only a failure, as errno is never consulted after read()).
+    static func read(_ path: String) -> Result<[UInt8], PidFileError> {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { return .failure(PidFileError(String(cString: strerror(errno)))) }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: 1 << 16)
         var filled = 0
         while filled < bytes.count {
             let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 { return nil }
+            if count < 0 { return .failure(PidFileError("read error")) }
             if count == 0 { break }
             filled += count
         }
-        return Array(bytes[..<filled])
+        return .success(Array(bytes[..<filled]))
+    }
+
+    /// The file's bytes, nil when they cannot be had.
+    static func contents(_ path: String) -> [UInt8]? {
+        try? read(path).get()
     }
 }

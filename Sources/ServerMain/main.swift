@@ -58,8 +58,8 @@ do {
     fputs("webserv: \(error)\n", stderr)
     exit(1)
 }
-let pidFile = config.pidFile.map(PidFile.init(path:))
-if let pidFile, let failure = pidFile.write(getpid()) {
+var pidFile = config.pidFile.map(PidFile.init(path:))
+if let failure = pidFile?.write(getpid()) {
     fputs("webserv: \(failure)\n", stderr)
     exit(1)
 }
@@ -71,5 +71,5 @@ print("webserv: descriptor limit \(server.descriptorLimit) (soft limit raised to
 print("webserv: \(server.ioBufferMemory >> 10) KiB of I/O buffers")
 fflush(stdout)
 let status = server.run()
-pidFile?.remove(ifNaming: getpid())
+pidFile?.remove()
 exit(status)

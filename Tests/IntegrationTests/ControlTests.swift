@@ -54,6 +54,17 @@ extension Integration {
             #expect(!FileManager.default.fileExists(atPath: Control.pidFile(of: site)), "removed at exit")
         }
 
+        /// A pid file another instance has written since is not this server's to remove.
+        @Test func pidFileReplacedByAnotherInstanceIsLeftAtExit() throws {
+            let (site, server) = try Control.start(scriptSeconds: 0)
+            defer { _ = site }
+            let path = Control.pidFile(of: site)
+            try site.write("run/other.pid", "4242\n", inDocroot: false)
+            #expect(rename(site.directory + "/run/other.pid", path) == 0)
+            #expect(server.terminate(signal: SIGTERM) == .exited(0))
+            #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "4242\n")
+        }
+
         /// `quit`: the script in flight finishes and its answer arrives, then the server exits 0.
         @Test func quitLetsTheRequestInFlightFinish() throws {
             let (site, server) = try Control.start(scriptSeconds: 1)
