@@ -41,7 +41,9 @@ public final class Server {
         logs = accessLog === errorLog ? [errorLog] : [errorLog, accessLog]
         cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
         let secretKey = SecretKey.draw()
-        context = ServerContext(responder: Responder(router: router, secretKey: secretKey), errorLog: errorLog,
+        // The counters outlive any one responder (a new configuration must be handed the same ones).
+        let responder = Responder(router: router, secretKey: secretKey, statistics: ServerStatistics())
+        context = ServerContext(responder: responder, errorLog: errorLog,
                                 accessLog: accessLog, cgiMaxProcesses: cgiMaxProcesses,
                                 cgiQueueTimeout: config.cgiQueueTimeout,
                                 ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes(),
