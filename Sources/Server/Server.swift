@@ -69,6 +69,7 @@ public final class Server {
         var census = ServerStatistics.Census(active: connections.count, cgiRunning: context.cgiProcessesAlive,
                                              cgiQueued: context.cgiWaiting, cgiLimit: cgiMaxProcesses)
         for connection in connections {
+            census.requestsOfLiveConnections += connection.requestsBegun
             switch connection.activity {
             case .reading: census.reading += 1
             case .writing: census.writing += 1
@@ -169,6 +170,7 @@ public final class Server {
         occupied = 0
         connections.removeAll { connection in
             if connection.isClosed {
+                context.statistics.requestsOfClosedConnections += connection.requestsBegun
                 if connectionsPerClient != nil && !connection.isRejected { forget(connection.peer.host) }
                 return true
             }

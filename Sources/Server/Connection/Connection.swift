@@ -37,7 +37,8 @@ final class Connection {
     var parser = RequestParser()
     /// When the current state began or last made progress: its deadline counts from here.
     var since: ContinuousClock.Instant
-    /// Requests begun on this connection: after the first, an empty wait for a head is a keep-alive wait.
+    /// Requests begun on this connection (heads refused as malformed included): after the first, an empty wait
+    /// for a head is a keep-alive wait. stub_status's `requests` adds them up.
     var requestsBegun = 0
     /// A complete head is being decided (the status page counts its own request as writing).
     private var deciding = false
@@ -297,7 +298,7 @@ final class Connection {
                     do {
                         parsed = try parser.parse(inbound, from: inboundStart)
                     } catch {
-                        context.statistics.requests += 1
+                        requestsBegun += 1  // a request too, for stub_status
                         return fail(error)
                     }
                     guard let parsed else { return compactInbound() }
@@ -340,7 +341,6 @@ final class Connection {
     /// A complete head: decide the answer (RequestPlan), and read its body first when it has one.
     private func begin(_ head: RequestHead) {
         requestsBegun += 1
-        context.statistics.requests += 1
         localRedirects = 0
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
         deciding = true

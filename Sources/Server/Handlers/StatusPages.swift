@@ -11,7 +11,7 @@ enum StatusPages {
         case .stub:
             // The trailing spaces are nginx's.
             text = "Active connections: \(census.active) \nserver accepts handled requests\n"
-                + " \(statistics.accepts) \(statistics.handled) \(statistics.requests) \n"
+                + " \(statistics.accepts) \(statistics.handled) \(statistics.requests(census)) \n"
                 + "Reading: \(census.reading) Writing: \(census.writing) Waiting: \(census.waiting) \n"
             type = "text/plain"
         case .cgi:
