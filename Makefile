@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_BIN := .build/release/webserv
 
-.PHONY: all deps test layers audit audit-selftest asan valgrind bench bench-reuseport bench-instr soak fuzz fuzz-replay browser-test run clean
+.PHONY: all deps test precompress check-precompressed install layers audit audit-selftest asan valgrind bench bench-reuseport bench-instr soak fuzz fuzz-replay browser-test run clean
 
 # Phony on purpose: swift build is incremental and knows better than make what is out of date.
 all:
@@ -17,11 +17,24 @@ deps:
 test:
 	$(MAKE) deps
 	$(MAKE) layers
+	$(MAKE) check-precompressed
 	$(MAKE) audit-selftest
 	$(MAKE) all
 	$(SWIFT) test
 	$(MAKE) audit
 	$(MAKE) fuzz-replay
+
+# The demo site's precompressed files (gzip_static): gzip -9 -n makes the same bytes from the same input.
+PRECOMPRESSED := www/style.css.gz
+
+precompress:
+	for f in $(PRECOMPRESSED); do gzip -9 -n -c "$${f%.gz}" > "$$f"; done
+
+# Each .gz committed beside a demo file must decompress to that file, so the two cannot drift apart.
+check-precompressed:
+	@for f in $$(find www -path www/uploads -prune -o -name '*.gz' -print); do \
+	  gzip -dc "$$f" | cmp -s - "$${f%.gz}" || { echo "$$f does not match $${f%.gz}: run make precompress" >&2; exit 1; }; \
+	done; echo "check-precompressed: every www/**/*.gz matches its original"
 
 # The folders of Sources/Server layer without a cycle (ARCHITECTURE.md): each uses only those below it.
 layers:
@@ -68,6 +81,12 @@ soak:
 browser-test:
 	@test -x "$${WEBSERV_BIN:-./webserv}" || { echo "browser-test: no ./webserv: run \`make\` first" >&2; exit 1; }
 	scripts/browser-test.sh
+
+# The binary, conf/ and the demo site under PREFIX (default /usr/local), staged under DESTDIR; needs a built
+# ./webserv and never calls systemctl (scripts/install.sh lists the layout).
+PREFIX ?= /usr/local
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh
 
 run: all
 	./webserv conf/default.conf

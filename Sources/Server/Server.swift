@@ -47,7 +47,9 @@ public final class Server {
         logs = accessLog === errorLog ? [errorLog] : [errorLog, accessLog]
         cgiMaxProcesses = config.cgiMaxProcesses ?? Server.defaultCGIProcesses()
         let secretKey = SecretKey.draw()
-        context = ServerContext(responder: Responder(router: router, secretKey: secretKey), errorLog: errorLog,
+        // The counters outlive any one responder (a new configuration must be handed the same ones).
+        let responder = Responder(router: router, secretKey: secretKey, statistics: ServerStatistics())
+        context = ServerContext(responder: responder, errorLog: errorLog,
                                 accessLog: accessLog, cgiMaxProcesses: cgiMaxProcesses,
                                 cgiQueueTimeout: config.cgiQueueTimeout,
                                 ioBufferMemory: config.ioBufferMemory ?? MemoryLimit.defaultPoolBytes(),
@@ -67,6 +69,22 @@ public final class Server {
             listeners.forEach { $0.close() }
             throw error
         }
+        context.statistics.census = { [unowned self] in self.census() }
+    }
+
+    /// What `stub_status` and `cgi_status` show besides the counters, counted when they are asked for.
+    private func census() -> ServerStatistics.Census {
+        var census = ServerStatistics.Census(active: connections.count, cgiRunning: context.cgiProcessesAlive,
+                                             cgiQueued: context.cgiWaiting, cgiLimit: cgiMaxProcesses)
+        for connection in connections {
+            census.requestsOfLiveConnections += connection.requestsBegun
+            switch connection.activity {
+            case .reading: census.reading += 1
+            case .writing: census.writing += 1
+            case .waiting: break
+            }
+        }
+        return census
     }
 
     /// Four interpreters per online processor, at least eight: enough to keep the cores busy while some
@@ -178,7 +196,10 @@ public final class Server {
     private func removeClosedConnections() {
         occupied = 0
         connections.removeAll { connection in
-            if connection.isClosed { return true }
+            if connection.isClosed {
+                context.statistics.requestsOfClosedConnections += connection.requestsBegun
+                return true
+            }
             if connection.holdsSlot { occupied += 1 }
             return false
         }
@@ -198,11 +219,14 @@ public final class Server {
                 }
                 return
             }
+            context.statistics.accepts += 1
             reactor.admit(client.socket)
             let connection = Connection(socket: client.socket, peer: client.peer, local: client.local,
                                         context: context)
             connections.append(connection)
             if !connection.admitAtAccept() {
+                // Handled, as nginx's limit_conn refusals are: only a lack of room makes one unhandled.
+                context.statistics.handled += 1
                 connection.reject()
                 continue
             }
@@ -226,6 +250,7 @@ public final class Server {
                 occupied -= 1
             }
             occupied += 1
+            context.statistics.handled += 1
         }
     }
 
@@ -352,7 +377,7 @@ extension Server {
         retiringLogs += logs.filter { old in !inUse.contains { $0 === old } }
         logs = inUse
 
-        context.responder = Responder(router: router, secretKey: context.secretKey)
+        context.responder = Responder(router: router, secretKey: context.secretKey, statistics: context.statistics)
         context.cgiQueueTimeout = new.cgiQueueTimeout
         shutdownTimeout = new.shutdownTimeout
         var kept = new

@@ -26,6 +26,8 @@ public struct Config: Sendable {
     public var listenOptions: [Endpoint: ListenOptions] = [:]
     /// `set_real_ip_from`, `real_ip_header` at top level: who may say who the client is.
     public var realIP = RealIPSettings()
+    /// `pid FILE;` at top level (absolute): where the running server writes its process id, for `-s`.
+    public var pidFile: String?
 
     public init(sourcePath: String, servers: [VirtualServer], maxConnections: Int? = nil,
                 accessLog: LogTarget = .standardError, errorLog: LogTarget = .standardError) {
@@ -103,6 +105,14 @@ public struct Location: Sendable {
         case json
     }
 
+    /// A page about the server itself.
+    public enum StatusPage: Equatable, Sendable {
+        /// nginx's stub_status text: connections and requests.
+        case stub
+        /// CGI processes running and waiting, as JSON.
+        case cgi
+    }
+
     public enum CGIPathInfo: Equatable, Sendable {
         /// PATH_INFO is the full decoded request path (the brief's wording).
         case fullPath
@@ -148,6 +158,10 @@ public struct Location: Sendable {
     public var authUserFile: String?
     /// The user file, read and checked when the configuration is loaded.
     public var authUsers: UserFile?
+    /// What `stub_status;` or `cgi_status;` makes this location answer instead of files.
+    public var statusPage: StatusPage?
+    /// `gzip_static on;`: a client that takes gzip gets `FILE.gz` in place of `FILE` when it exists.
+    public var gzipStatic = false
     /// File and line of the `location` keyword (or of the `server` for the implicit one).
     public var origin: String = ""
 

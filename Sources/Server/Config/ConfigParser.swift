@@ -154,6 +154,8 @@ public enum ConfigParser {
                                            + "\"real_ip_header\" directive")
                     }
                     config.realIP.source = realIPSource
+                case "pid":
+                    config.pidFile = source.absolute(statement.value)
                 default:
                     preconditionFailure("directive \(statement.name) admitted at top level but not handled")
                 }

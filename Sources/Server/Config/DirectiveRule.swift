@@ -32,6 +32,7 @@ struct DirectiveRule {
         "include": DirectiveRule(contexts: everywhere, arguments: 1...1, repeatable: true),
         "types": DirectiveRule(contexts: everywhere, arguments: 0...0, opensBlock: true, repeatable: true),
         "default_type": DirectiveRule(contexts: everywhere, arguments: 1...1),
+        "pid": DirectiveRule(contexts: [.main], arguments: 1...1),
 
         "listen": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
         "server_name": DirectiveRule(contexts: [.server], arguments: 1...many, repeatable: true),
@@ -61,5 +62,8 @@ struct DirectiveRule {
         "client_body_temp_path": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic": DirectiveRule(contexts: anywhere, arguments: 1...1),
         "auth_basic_user_file": DirectiveRule(contexts: anywhere, arguments: 1...1),
+        "stub_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
+        "cgi_status": DirectiveRule(contexts: anywhere, arguments: 0...0),
+        "gzip_static": DirectiveRule(contexts: anywhere, arguments: 1...1),
     ]
 }

@@ -32,6 +32,8 @@ struct LocationSettings {
     var types: MIMETable?
     /// `default_type`, as a header value.
     var defaultType: String?
+    var statusPage: Location.StatusPage?
+    var gzipStatic: Bool?
 
     /// Records one directive of this block; false when it is not a per-location directive.
     mutating func apply(_ statement: ConfigStatement, from source: ConfigSource) throws(ConfigError) -> Bool {
@@ -120,6 +122,12 @@ struct LocationSettings {
             authUserFile = source.absolute(statement.value)
         case "default_type":
             defaultType = MIMETable.headerValue(statement.value)
+        case "stub_status":
+            statusPage = .stub
+        case "cgi_status":
+            statusPage = .cgi
+        case "gzip_static":
+            gzipStatic = try Self.flag(statement, source: source, on: "on", off: "off")
         default:
             return false
         }
@@ -155,6 +163,8 @@ struct LocationSettings {
         location.authUserFile = authUserFile ?? inherited.authUserFile
         location.mimeTypes = types ?? inherited.types ?? location.mimeTypes
         location.defaultType = defaultType ?? inherited.defaultType ?? location.defaultType
+        location.statusPage = statusPage ?? inherited.statusPage
+        location.gzipStatic = gzipStatic ?? inherited.gzipStatic ?? location.gzipStatic
         location.origin = origin
         location.bodyTemporaries = bodyTemporaries(of: location, inheriting: inherited)
         return location

@@ -48,8 +48,11 @@ final class Connection {
     var parser = RequestParser()
     /// When the current state began or last made progress: its deadline counts from here.
     var since: ContinuousClock.Instant
-    /// Requests begun on this connection: after the first, an empty wait for a head is a keep-alive wait.
+    /// Requests begun on this connection (heads refused as malformed included): after the first, an empty wait
+    /// for a head is a keep-alive wait. stub_status's `requests` adds them up.
     var requestsBegun = 0
+    /// A complete head is being decided (the status page counts its own request as writing).
+    private var deciding = false
 
     var inbound: [UInt8] = []
     /// Bytes of `inbound` before this index are consumed.
@@ -135,6 +138,20 @@ final class Connection {
         if case .runningCGI(let process, let job) = state, !process.headSent { job.terms.keepAlive = false }
         if case .readingHead = state, inboundStart == inbound.count, outbound.isEmpty, headAwaitingBuffer == nil {
             close()
+        }
+    }
+
+    /// What stub_status counts this connection as: reading a head, writing (from a complete head until the
+    /// answer is sent), or waiting (idle).
+    var activity: ServerStatistics.Activity {
+        switch state {
+        case .readingHead:
+            if deciding || headAwaitingBuffer != nil || !outbound.isEmpty { return .writing }
+            return inboundStart < inbound.count ? .reading : .waiting
+        case .readingBody, .awaitingCGI, .runningCGI, .streaming, .closing:
+            return .writing
+        case .closed:
+            return .waiting
         }
     }
 
@@ -306,6 +323,7 @@ final class Connection {
                     do {
                         parsed = try parser.parse(inbound, from: inboundStart)
                     } catch {
+                        requestsBegun += 1  // a request too, for stub_status
                         return fail(error)
                     }
                     guard let parsed else { return compactInbound() }
@@ -352,8 +370,10 @@ final class Connection {
         if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
         guard settleClient(of: head) else { return rejectRequest(head) }
         requestResponder = context.responder
+        deciding = true
         let plan = RequestPlan(for: head, arrivingOn: local, from: client.host, responder: responder,
                                draining: draining, now: context.now)
+        deciding = false
         if let serverTimeouts = plan.timeouts { timeouts = serverTimeouts }
         if plan.sendsContinue { outbound.append(Connection.continueLine) }
         switch plan.action {

@@ -9,6 +9,9 @@ import Glibc
 final class ServerContext {
     /// Replaced at reload; a request keeps the one it began under (Connection.requestResponder).
     var responder: Responder
+    /// The responder's counters, held here too: one load fewer on every request; handed to every responder a
+    /// reload makes, so the counts survive it.
+    let statistics: ServerStatistics
     /// Replaced at reload when the configuration names other logs.
     var errorLog: LogSink
     var accessLog: LogSink
@@ -61,6 +64,7 @@ final class ServerContext {
     init(responder: Responder, errorLog: LogSink, accessLog: LogSink, cgiMaxProcesses: Int,
          cgiQueueTimeout: Duration, ioBufferMemory: Int, secretKey: SecretKey) {
         self.responder = responder
+        statistics = responder.statistics
         self.secretKey = secretKey
         self.errorLog = errorLog
         self.accessLog = accessLog
@@ -156,6 +160,9 @@ final class ServerContext {
     }
 
     var hasChildren: Bool { !children.isEmpty }
+
+    /// Connections waiting in line for a CGI slot.
+    var cgiWaiting: Int { cgiQueue.count }
 
     /// At shutdown: every child is killed and waited for.
     func reapAllChildren() {

@@ -58,7 +58,8 @@ struct FileBody {
     let segments: [Segment]
     /// Bytes after the last segment (the multipart close delimiter).
     let trailer: [UInt8]
-    /// Where it was opened from and which version it was, so the bytes can fill the file cache.
+    /// Which file it was (its path, or the file cache's key for it) and which version, so the bytes can fill
+    /// the file cache.
     let path: String
     let identity: FileIdentity
 

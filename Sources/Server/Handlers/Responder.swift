@@ -7,10 +7,13 @@ final class Responder {
     private var authorization: Authorization
     private let staticFiles: StaticFiles
     private let uploads: Uploads
+    /// The server's counters, for `stub_status` and `cgi_status`; outlives a configuration.
+    let statistics: ServerStatistics
 
     /// `secretKey` keys the credential cache (the server's one key, drawn at start-up).
-    init(router: Router, secretKey: SecretKey) {
+    init(router: Router, secretKey: SecretKey, statistics: ServerStatistics = ServerStatistics()) {
         self.router = router
+        self.statistics = statistics
         errorPages = ErrorPages(router: router)
         authorization = Authorization(errorPages: errorPages, secretKey: secretKey)
         staticFiles = StaticFiles(errorPages: errorPages, temporaryAreas: router.temporaryAreas)
@@ -66,6 +69,14 @@ final class Responder {
         }
         guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
         else { return .response(respond(to: request)) }
+        if let page = location.statusPage {
+            guard method == .get || method == .head else {
+                var response = errorPages.response(.methodNotAllowed, for: request)
+                response.headers.append(("Allow", "GET, HEAD"))
+                return .response(response)
+            }
+            return .response(StatusPages.response(page, statistics: statistics, for: request))
+        }
         if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
             return runnable(script, user: user, for: request)
         }

@@ -169,14 +169,43 @@ final class StaticFiles {
         return String(fsPath[..<dot])
     }
 
-    /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
-    /// §13.2.2) and ranges (206/416, §14).
+    /// A file for a GET or HEAD; with `gzip_static`, its `.gz` beside it for a client that takes gzip (the
+    /// original's type; validators, length and ranges those of the compressed bytes), and `Vary` either way.
+    /// Answers that vary are never remembered as ready answers (they carry a header of their own).
     private func serveFile(_ fsPath: String, _ identity: FileIdentity, for request: RoutedRequest) -> Response {
         let location = request.location
-        let cached = fileCache.entry(for: fsPath, identity: identity, types: location.mimeTypes,
-                                     defaultType: location.defaultType) {
-            Self.contentType(of: fsPath, in: location.mimeTypes, defaultType: location.defaultType)
+        let typeOf = { (path: String) in
+            Self.contentType(of: path, in: location.mimeTypes, defaultType: location.defaultType)
         }
+        guard location.gzipStatic else {
+            return serveFile(fsPath, identity, cacheKey: fsPath, contentType: typeOf, for: request)
+        }
+        var response: Response
+        let compressed = fsPath + ".gz"
+        if GzipNegotiation.accepts(request.head.headers), case .regular(let gzipIdentity) = FileInfo.lookUp(compressed) {
+            // Its own cache key: asked for by name, the `.gz` is an application/gzip file.
+            response = serveFile(compressed, gzipIdentity, cacheKey: StaticFiles.gzipKeyPrefix + compressed,
+                                 contentType: { _ in typeOf(fsPath) }, for: request)
+            if response.status == .ok || response.status == .partialContent {
+                response.headers.append(("Content-Encoding", "gzip"))
+            }
+        } else {
+            response = serveFile(fsPath, identity, cacheKey: fsPath, contentType: typeOf, for: request)
+        }
+        response.headers.append(("Vary", "Accept-Encoding"))
+        return response
+    }
+
+    /// Marks the file cache's entries of `.gz` files served in place of their original.
+    private static let gzipKeyPrefix = "gzip:"
+
+    /// A file for a GET or HEAD: validators (ETag, Last-Modified), conditional requests (304/412, RFC 9110
+    /// §13.2.2) and ranges (206/416, §14).
+    private func serveFile(_ fsPath: String, _ identity: FileIdentity, cacheKey: String,
+                           contentType: (String) -> String, for request: RoutedRequest) -> Response {
+        let location = request.location
+        let cached = fileCache.entry(for: cacheKey, identity: identity, types: location.mimeTypes,
+                                     defaultType: location.defaultType) { contentType(fsPath) }
         let etag = cached.etag
         let validators = Validators(etag: etag, lastModified: identity.modifiedSeconds)
         let headers = request.head.headers
@@ -207,7 +236,8 @@ final class StaticFiles {
             }
         }
         guard let response = Self.fileResponse(fsPath, identity, status: ranges.isEmpty ? .ok : .partialContent,
-                                               isHead: method == .head, ranges: ranges, cached: cached)
+                                               isHead: method == .head, ranges: ranges, cached: cached,
+                                               cacheKey: cacheKey)
         else { return errorPages.fileAccessFailure(for: request) }
         return response
     }
@@ -215,11 +245,11 @@ final class StaticFiles {
     /// A file as a response: cached bytes, or an open descriptor streamed through the select loop; `ranges`
     /// (already resolved) make it a 206 of one part or of multipart/byteranges. With the file's cache entry
     /// its validators and type go out as rendered there; without (an error page), only its type.
-    /// nil when the file cannot be opened (permissions).
+    /// nil when the file cannot be opened (permissions). `cacheKey`: what its bytes fill the file cache under.
     static func fileResponse(_ fsPath: String, _ identity: FileIdentity, status: Status, isHead: Bool,
                              ranges: [ClosedRange<Int>] = [], cached: FileCache.Entry? = nil,
-                             types: MIMETable = .builtIn, defaultType: String = MIMETypes.defaultType)
-        -> Response? {
+                             types: MIMETable = .builtIn, defaultType: String = MIMETypes.defaultType,
+                             cacheKey: String? = nil) -> Response? {
         let type = cached?.contentType ?? contentType(of: fsPath, in: types, defaultType: defaultType)
         var segments = [FileBody.Segment(offset: 0, length: identity.size)]
         var trailer: [UInt8] = []
@@ -258,8 +288,8 @@ final class StaticFiles {
             response = Response(status: status, contentType: contentType)
         } else {
             guard let descriptor = Descriptor.open(fsPath, O_RDONLY) else { return nil }
-            let body = FileBody(descriptor: descriptor, segments: segments, trailer: trailer, path: fsPath,
-                                identity: identity)
+            let body = FileBody(descriptor: descriptor, segments: segments, trailer: trailer,
+                                path: cacheKey ?? fsPath, identity: identity)
             response = Response(status: status, contentType: contentType, body: .file(body))
         }
         response.headers = headers
