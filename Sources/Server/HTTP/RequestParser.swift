@@ -19,21 +19,21 @@ public struct RequestParser: Sendable {
     private var state = State.leadingLine
     /// Every position below is an offset from the head's first byte, so the caller may move the head within
     /// its buffer between calls; `scanned` is where the next call resumes.
-    private var scanned = 0
-    private var requestLineStart = 0
-    private var methodEnd = 0
-    private var targetStart = 0
-    private var targetEnd = 0
-    private var versionIndex = 0
-    private var major = 0
-    private var minor = 0
+    @Offset32 private var scanned = 0
+    @Offset32 private var requestLineStart = 0
+    @Offset32 private var methodEnd = 0
+    @Offset32 private var targetStart = 0
+    @Offset32 private var targetEnd = 0
+    @Offset32 private var versionIndex = 0
+    @Offset32 private var major = 0
+    @Offset32 private var minor = 0
     private var version = HTTPVersion.http11
-    private var headersStart = 0
-    private var lineStart = 0
-    private var nameEnd = 0
-    private var valueStart = -1
-    private var valueEnd = -1
-    private var hostCount = 0
+    @Offset32 private var headersStart = 0
+    @Offset32 private var lineStart = 0
+    @Offset32 private var nameEnd = 0
+    @Offset32 private var valueStart = -1
+    @Offset32 private var valueEnd = -1
+    @Offset32 private var hostCount = 0
     /// Where the Host field's value lies in the head (empty when the value is).
     private var hostValue = 0..<0
     private var connectionOptions: ConnectionOptions = []
@@ -336,6 +336,20 @@ public struct RequestParser: Sendable {
             headers: headers,
             headLength: length,
             connectionOptions: connectionOptions)
+    }
+}
+
+/// A position in a head kept in 32 bits: a head is at most tens of KiB, and every connection, idle ones too,
+/// holds a parser (fourteen of these save 56 bytes per connection).
+@propertyWrapper
+private struct Offset32: Sendable {
+    private var stored: Int32
+
+    init(wrappedValue: Int) { stored = Int32(truncatingIfNeeded: wrappedValue) }
+
+    var wrappedValue: Int {
+        @inline(__always) get { Int(stored) }
+        @inline(__always) set { stored = Int32(truncatingIfNeeded: newValue) }
     }
 }
 
