@@ -116,27 +116,23 @@ struct ProxyHeader: Equatable {
         if command == commandLocal { return .complete(ProxyHeader(), length: length) }
 
         var header = ProxyHeader()
+        // The addresses' size by family (RFC: PROXY protocol v2, 2.2): source and destination, then ports.
         let addressLength: Int
         switch family {
-        case familyUnspecified:
-            addressLength = 0
-        case familyIPv4:
-            addressLength = 12
-            guard block.count >= addressLength else { return .invalid }
-            let start = block.startIndex
+        case familyUnspecified: addressLength = 0
+        case familyIPv4: addressLength = 12
+        case familyIPv6: addressLength = 36
+        case familyUnix: addressLength = 216
+        default: return .invalid
+        }
+        guard block.count >= addressLength else { return .invalid }
+        let start = block.startIndex
+        if family == familyIPv4 {
             header.source = Endpoint(host: IPAddress(ipv4: block[start..<start + 4]).text,
                                      port: bigEndian16(block, at: start + 8))
-        case familyIPv6:
-            addressLength = 36
-            guard block.count >= addressLength else { return .invalid }
-            let start = block.startIndex
+        } else if family == familyIPv6 {
             header.source = Endpoint(host: IPAddress(ipv6: block[start..<start + 16]).text,
                                      port: bigEndian16(block, at: start + 32))
-        case familyUnix:
-            addressLength = 216
-            guard block.count >= addressLength else { return .invalid }
-        default:
-            return .invalid
         }
         var index = block.startIndex + addressLength
         while index < block.endIndex {
