@@ -23,6 +23,7 @@ public func requestFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let parsed = parseHeadEveryWay(input, limits: limits, steer: &steer).head else { return 0 }
         let head = HeadSnapshot(parsed)
         checkHead(head, input, limits: limits)
+        checkPlainGet(parsed, input, limits: limits)
         if limits.requestLine != RequestParser.Limits().requestLine {
             // Within smaller limits, the default limits must accept the same head.
             let relaxed = parseWhole(input, limits: RequestParser.Limits())
@@ -149,6 +150,31 @@ private func parseHeadEveryWay(_ input: [UInt8], limits: RequestParser.Limits, s
     }
     require(bytewise == whole, "head fed byte by byte differs from whole:\n  whole \(whole)\n  bytewise \(bytewise)\n  input \(describe(input))")
     return (whole, parsed)
+}
+
+/// A head the parser calls a plain GET is one a ready answer may serve, and its positions name the bytes the
+/// built head holds.
+private func checkPlainGet(_ head: RequestHead, _ input: [UInt8], limits: RequestParser.Limits) {
+    var parser = RequestParser(limits: limits)
+    guard let length = try? input.withUnsafeBufferPointer({ try parser.scan($0) }) else {
+        return require(false, "a head that parses fails to scan in place; input \(describe(input))")
+    }
+    require(length == head.headLength, "scanned in place: length \(length), parsed: \(head.headLength)")
+    guard let get = parser.plainGet else { return }
+    let excluded = ["content-length", "transfer-encoding", "if-none-match", "if-modified-since", "if-match",
+                    "if-unmodified-since", "range", "if-range"]
+    require(head.method == .get && !excluded.contains(where: head.headers.contains),
+            "plain GET with a body, a condition or a range: \(describe(input))")
+    require(Array(input[get.target]) == Array(head.target.utf8), "plain GET's target differs; input \(describe(input))")
+    require(Array(input[get.host]) == Array(head.headers.rawValue(named: "host") ?? []), "plain GET's host differs; input \(describe(input))")
+    require(get.wantsKeepAlive == head.wantsKeepAlive, "plain GET's keep-alive differs; input \(describe(input))")
+    input.withUnsafeBytes { bytes in
+        for name in ["referer", "user-agent", "authorization"] as [StaticString] {
+            let found = get.value(named: name, in: bytes).map(Array.init)
+            let expected = head.headers.rawValue(named: "\(name)").map(Array.init)
+            require(found == expected, "plain GET's \(name) differs; input \(describe(input))")
+        }
+    }
 }
 
 /// What the bytes themselves say about an accepted head, checked independently of the parser's state.

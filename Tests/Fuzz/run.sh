@@ -23,7 +23,7 @@ mkdir -p "$out"
 http=Sources/Server/HTTP
 sources() {
     case "$1" in
-        request) echo "$http/RequestParser.swift $http/HostSyntax.swift $http/PercentEncoding.swift $http/Headers.swift $http/RequestHead.swift $http/BodyReader.swift
+        request) echo "$http/RequestParser.swift $http/PlainGet.swift $http/HostSyntax.swift $http/PercentEncoding.swift $http/Headers.swift $http/RequestHead.swift $http/BodyReader.swift
                        $http/ChunkedDecoder.swift $http/HTTPError.swift $http/Status.swift $http/Method.swift
                        $fuzz/RequestFuzz.swift" ;;
         chunked) echo "$http/ChunkedDecoder.swift $http/HTTPError.swift $http/Status.swift $fuzz/ChunkedFuzz.swift" ;;
@@ -32,12 +32,12 @@ sources() {
         # The parser now also loads user files (auth_basic_user_file): it needs most of the module.
         config) echo "$(find Sources/Server -name '*.swift' | sort | tr '\n' ' ') $fuzz/ConfigFuzz.swift" ;;
         multipart) echo "Sources/Server/Handlers/MultipartParser.swift $http/HTTPError.swift $http/Status.swift
-                         $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
+                         $http/Headers.swift $http/RequestParser.swift $http/PlainGet.swift $http/RequestHead.swift $http/Method.swift
                          $http/BodyReader.swift $http/ChunkedDecoder.swift $http/PercentEncoding.swift $http/HostSyntax.swift
                          $fuzz/MultipartFuzz.swift" ;;
         # Headers.swift and RequestParser.swift lend trimming and the byte classes; the rest is what they need.
         cgi-response) echo "Sources/Server/CGI/CGIResponseParser.swift $http/HTTPError.swift $http/Status.swift
-                            $http/Headers.swift $http/RequestParser.swift $http/RequestHead.swift $http/Method.swift
+                            $http/Headers.swift $http/RequestParser.swift $http/PlainGet.swift $http/RequestHead.swift $http/Method.swift
                             $http/HostSyntax.swift $http/PercentEncoding.swift $fuzz/CGIResponseFuzz.swift" ;;
         proxy-header) echo "$http/ProxyHeader.swift $http/IPAddress.swift Sources/Server/Reactor/Endpoint.swift
                             $fuzz/ProxyHeaderFuzz.swift" ;;

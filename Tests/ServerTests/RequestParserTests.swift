@@ -334,4 +334,56 @@ private func manyFields(_ count: Int) -> (text: String, fields: [String]) {
         #expect(second.target == "/2")
         #expect(second.headLength == buffer.count - first.utf8.count)
     }
+
+    /// Which heads may be served a ready answer before their head is built: a GET with no body, condition or
+    /// range (`If-` names the server does not know count as conditions: that costs only speed).
+    static let plainGetCases: [(head: String, plain: Bool)] = [
+        ("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", true),
+        ("GET /a HTTP/1.0\r\n\r\n", true),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: u\r\nAccept: */*\r\nReferer: r\r\nConnection: close\r\n\r\n", true),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nAuthorization: Basic eDp5\r\nRefresh: 1\r\n\r\n", true),
+        ("HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n", false),
+        ("get /a HTTP/1.1\r\nHost: h\r\n\r\n", false),
+        ("GETS /a HTTP/1.1\r\nHost: h\r\n\r\n", false),
+        ("POST /a HTTP/1.1\r\nHost: h\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\ntransfer-encoding: chunked\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"x\"\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIF-MODIFIED-SINCE: x\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIf-Match: *\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIf-Unmodified-Since: x\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIf-Range: x\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\n\r\n", false),
+        ("GET /a HTTP/1.1\r\nHost: h\r\nIf-Schedule-Tag-Match: x\r\n\r\n", false),
+    ]
+
+    @Test(arguments: plainGetCases)
+    func plainGetIsAGetWithNoBodyConditionOrRange(_ text: String, _ plain: Bool) throws {
+        let bytes = b(text)
+        var parser = RequestParser()
+        let length = try bytes.withUnsafeBufferPointer { try parser.scan($0) }
+        #expect(length == bytes.count)
+        let get = parser.plainGet
+        #expect((get != nil) == plain)
+        let head = parser.head(in: bytes, from: 0, length: bytes.count)
+        #expect(HotResponses.mayAnswer(head) || !plain)
+        guard let get else { return }
+        #expect(Array(bytes[get.target]) == Array(head.target.utf8))
+        #expect(Array(bytes[get.host]) == Array(head.headers.rawValue(named: "host") ?? []))
+        #expect(get.wantsKeepAlive == head.wantsKeepAlive)
+        bytes.withUnsafeBytes { raw in
+            #expect(get.value(named: "referer", in: raw).map(Array.init) == head.headers.rawValue(named: "referer").map(Array.init))
+            #expect(get.value(named: "authorization", in: raw).map { String(decoding: $0, as: UTF8.self) } == head.headers["authorization"])
+        }
+    }
+
+    @Test func scanInPlaceResumesOnTheSameBytesAndRepeatsItsLength() throws {
+        let bytes = b("GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+        var parser = RequestParser()
+        #expect(try bytes.withUnsafeBufferPointer { try parser.scan(UnsafeBufferPointer(rebasing: $0[..<9])) } == nil)
+        #expect(parser.plainGet == nil)
+        #expect(try parser.scan(bytes, from: 0) == bytes.count)
+        #expect(try parser.scan(bytes, from: 0) == bytes.count)
+        #expect(parser.plainGet?.target == 4..<6)
+    }
 }

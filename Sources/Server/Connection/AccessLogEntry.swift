@@ -26,6 +26,19 @@ struct AccessLogEntry {
         userAgent = head.headers.rawValue(named: "user-agent").map(Array.init)
     }
 
+    /// A plain GET answered before its head was built, from the bytes it was scanned in.
+    init(_ get: PlainGet, in head: UnsafeRawBufferPointer) {
+        var line = Array("GET ".utf8)
+        line.append(contentsOf: head[get.target])
+        line.append(contentsOf: get.version == .http10 ? AccessLogEntry.http10 : AccessLogEntry.http11)
+        requestLine = line
+        user = get.value(named: "authorization", in: head)
+            .flatMap { BasicAuth.credentials(fromAuthorization: String(decoding: $0, as: UTF8.self)) }
+            .map { Array($0.user.utf8) }
+        referer = get.value(named: "referer", in: head).map(Array.init)
+        userAgent = get.value(named: "user-agent", in: head).map(Array.init)
+    }
+
     /// A request that could not be parsed: its first line as received, cut at 1 KiB.
     init(unparsed input: ArraySlice<UInt8>) {
         let end = input.firstIndex { $0 == 13 || $0 == 10 } ?? input.endIndex

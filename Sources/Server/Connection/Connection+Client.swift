@@ -48,6 +48,13 @@ extension Connection {
         }
     }
 
+    /// Whether `settleClient` has nothing to read in a request's fields.
+    var clientKnownWithoutHeaders: Bool {
+        guard peerTrusted else { return true }
+        if case .proxyProtocol = context.router.config.realIP.source { return true }
+        return false
+    }
+
     /// Before a request is planned: the client its trusted proxy names in a header (the peer when it names
     /// none). False when that client holds its limit already.
     func settleClient(of head: RequestHead) -> Bool {

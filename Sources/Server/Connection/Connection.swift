@@ -251,8 +251,29 @@ final class Connection {
         case .awaitingCGI, .runningCGI, .streaming, .closed:
             break
         }
-        inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: context.scratch[..<count]))
+        let input = UnsafeRawBufferPointer(rebasing: context.scratch[..<count])
+        if inbound.isEmpty, answeredInPlace(input) { return }
+        inbound.append(contentsOf: input)
         processInput()
+    }
+
+    /// One read that holds exactly one plain GET with a ready answer: answered from the read buffer, with no
+    /// copy into `inbound` (whose storage an idle connection gives back, so the copy would cost a malloc).
+    /// Anything else is left to `processInput`, where the scan resumes on the same bytes.
+    private func answeredInPlace(_ input: UnsafeRawBufferPointer) -> Bool {
+        guard case .readingHead = state, headAwaitingBuffer == nil, !awaitingProxyHeader,
+              outbound.pending < Connection.outboundHighWater else { return false }
+        let length: Int?
+        do {
+            length = try parser.scan(input.assumingMemoryBound(to: UInt8.self))
+        } catch {
+            inbound.append(contentsOf: input)
+            requestsBegun += 1
+            fail(error)
+            return true
+        }
+        guard length == input.count, let get = parser.plainGet else { return false }
+        return answerReady(get, head: input)
     }
 
     /// The client half-closed. A request still incomplete is abandoned; an answer already decided is still
@@ -319,16 +340,23 @@ final class Connection {
                         guard takeProxyHeader() else { return }
                         continue
                     }
-                    let parsed: RequestHead?
+                    let scanned: Int?
                     do {
-                        parsed = try parser.parse(inbound, from: inboundStart)
+                        scanned = try parser.scan(inbound, from: inboundStart)
                     } catch {
                         requestsBegun += 1  // a request too, for stub_status
                         return fail(error)
                     }
-                    guard let parsed else { return compactInbound() }
-                    inboundStart += parsed.headLength
-                    head = parsed
+                    guard let length = scanned else { return compactInbound() }
+                    let start = inboundStart
+                    inboundStart += length
+                    if let get = parser.plainGet, let ready = inbound.withUnsafeBytes({
+                        readyAnswer(get, head: UnsafeRawBufferPointer(rebasing: $0[start...]))
+                    }) {
+                        sendReady(ready, to: get)
+                        continue
+                    }
+                    head = parser.head(in: inbound, from: start, length: length)
                 }
                 // Answers queued behind an unread one count as bulk: a client that reads nothing must not
                 // take the small blocks kept for newcomers.
@@ -361,6 +389,37 @@ final class Connection {
                 return compactInbound()
             }
         }
+    }
+
+    /// A plain GET with a ready answer, sent before any head, field list or String is built: the common hit
+    /// costs no allocation (but its access-log line). False when the request needs its head (a client address
+    /// read from a header) or has no ready answer.
+    private func answerReady(_ get: PlainGet, head: UnsafeRawBufferPointer) -> Bool {
+        guard let ready = readyAnswer(get, head: head) else { return false }
+        sendReady(ready, to: get)
+        return true
+    }
+
+    /// The ready answer to `get`, whose bytes are `head`; its access-log entry is begun here, while they are.
+    private func readyAnswer(_ get: PlainGet, head: UnsafeRawBufferPointer) -> HotResponses.Answer? {
+        guard clientKnownWithoutHeaders, outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty),
+              let ready = context.responder.hotAnswer(to: get, in: head, arrivingOn: local, now: context.now)
+        else { return nil }
+        if context.accessLog.isEnabled { logEntry = AccessLogEntry(get, in: head) }
+        return ready
+    }
+
+    private func sendReady(_ ready: HotResponses.Answer, to get: PlainGet) {
+        requestsBegun += 1
+        localRedirects = 0
+        timeouts = ready.timeouts
+        let keepAlive = get.wantsKeepAlive && !draining
+        ready.writeHead(into: &outbound, dateLine: context.dateLine, keepAlive: keepAlive, requestVersion: get.version)
+        logEntry?.status = 200
+        logEntry?.bodyStart = outbound.appended
+        ready.writeBody(into: &outbound)
+        since = context.now
+        finishResponse(keepAlive: keepAlive)
     }
 
     /// A complete head: decide the answer (RequestPlan), and read its body first when it has one.

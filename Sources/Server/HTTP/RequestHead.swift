@@ -35,6 +35,12 @@ public struct ConnectionOptions: OptionSet, Sendable {
     public static let close = ConnectionOptions(rawValue: 1)
     public static let keepAlive = ConnectionOptions(rawValue: 2)
 
+    /// HTTP/1.1 persists unless `close`; HTTP/1.0 only with `keep-alive` (RFC 9112 §9.3).
+    public func allowKeepAlive(in version: HTTPVersion) -> Bool {
+        if contains(.close) { return false }
+        return version == .http11 || contains(.keepAlive)
+    }
+
     /// From every Connection field of `headers`.
     init(_ headers: Headers) {
         self = []
@@ -76,10 +82,7 @@ public struct ConnectionOptions: OptionSet, Sendable {
 extension RequestHead {
     /// Whether the connection may stay open after this request (RFC 9112 §9.3): HTTP/1.1 unless
     /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
-    public var wantsKeepAlive: Bool {
-        if connectionOptions.contains(.close) { return false }
-        return version == .http11 || connectionOptions.contains(.keepAlive)
-    }
+    public var wantsKeepAlive: Bool { connectionOptions.allowKeepAlive(in: version) }
 
     /// Whether the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1; HTTP/1.1 only).
     public var expectsContinue: Bool {

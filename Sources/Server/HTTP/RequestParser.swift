@@ -34,10 +34,13 @@ public struct RequestParser: Sendable {
     @Offset32 private var valueStart = -1
     @Offset32 private var valueEnd = -1
     @Offset32 private var hostCount = 0
+    @Offset32 private var fieldCount = 0
     /// Where the Host field's value lies in the head (empty when the value is).
     private var hostValue = 0..<0
     private var connectionOptions: ConnectionOptions = []
-    private var fields: [Headers.Field] = []
+    private var methodIsGet = false
+    /// A field that makes a GET more than a plain one was seen: a body, a condition or a range.
+    private var asksMoreThanPlainGet = false
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -45,19 +48,41 @@ public struct RequestParser: Sendable {
 
     /// Scans `buffer[start...]`, where `start` is the first byte of this request's head. Only bytes not scanned
     /// by an earlier call are looked at. Returns the head once its final empty line has arrived, nil when more
-    /// bytes are needed.
+    /// bytes are needed. A parser parses one head; the next request takes a new one.
     public mutating func parse(_ buffer: [UInt8], from start: Int) throws(HTTPError) -> RequestHead? {
-        precondition(state != .done, "a RequestParser parses one head; make a new one for the next request")
+        guard let length = try scan(buffer, from: start) else { return nil }
+        return head(in: buffer, from: start, length: length)
+    }
+
+    /// The first step of `parse`: scans and checks the head without building it. Returns its length once its
+    /// final empty line has arrived; `plainGet` and `head(in:from:length:)` may then be asked.
+    public mutating func scan(_ buffer: [UInt8], from start: Int) throws(HTTPError) -> Int? {
         precondition(start >= 0 && start + scanned <= buffer.count, "the head's bytes must stay in the buffer")
-        return try buffer.withUnsafeBufferPointer { (whole) throws(HTTPError) -> RequestHead? in
-            let head = UnsafeBufferPointer(rebasing: whole[start...])
-            guard let length = try scan(head) else { return nil }
-            return try makeHead(head, length: length)
+        return try buffer.withUnsafeBufferPointer { (whole) throws(HTTPError) -> Int? in
+            try scan(UnsafeBufferPointer(rebasing: whole[start...]))
         }
     }
 
+    /// The same over bytes that start with the head, wherever they are (a read buffer the head is parsed in
+    /// place from). Once the head is complete, a further call returns its length again.
+    public mutating func scan(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPError) -> Int? {
+        if state == .done { return scanned }
+        guard let length = try scanBytes(head) else { return nil }
+        try check(head)
+        return length
+    }
+
+    /// A complete head's request line and Host as positions, when it is a plain GET: no body, no condition and
+    /// no range, the only request a ready answer may serve. Costs no allocation.
+    public var plainGet: PlainGet? {
+        guard state == .done, methodIsGet, !asksMoreThanPlainGet else { return nil }
+        return PlainGet(target: targetStart..<targetEnd, host: hostCount == 1 ? hostValue : 0..<0,
+                        fieldLines: headersStart..<lineStart, version: version,
+                        connectionOptions: connectionOptions)
+    }
+
     /// Advances the state machine over `head[scanned...]`; returns the head's length once complete.
-    private mutating func scan(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPError) -> Int? {
+    private mutating func scanBytes(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPError) -> Int? {
         let end = head.count
         var p = scanned
         defer { scanned = p }
@@ -99,6 +124,8 @@ public struct RequestParser: Sendable {
                     throw HTTPError(.badRequest, "invalid method token")
                 }
                 methodEnd = p
+                methodIsGet = p - requestLineStart == 3 && head[p - 3] == UInt8(ascii: "G")
+                    && head[p - 2] == UInt8(ascii: "E") && head[p - 1] == UInt8(ascii: "T")
                 state = .targetStart
                 p += 1
 
@@ -154,7 +181,7 @@ public struct RequestParser: Sendable {
                     return p
                 }
                 try checkSectionSize(p)
-                if fields.count >= limits.fieldCount {
+                if fieldCount >= limits.fieldCount {
                     throw HTTPError(.headerFieldsTooLarge, "more than \(limits.fieldCount) header fields")
                 }
                 // RFC 9112 §5.2: obs-fold is rejected in requests.
@@ -264,26 +291,25 @@ public struct RequestParser: Sendable {
         }
         headersStart = lf + 1
         lineStart = lf + 1
-        // Typical browser requests carry 8–15 fields: one allocation instead of five regrowths.
-        fields.reserveCapacity(16)
         state = .fieldStart
     }
 
+    /// Notes what the request's answer depends on before any field is looked up: Host, Connection, and
+    /// whether a field rules out a ready answer. The field list itself is built only with the head.
     private mutating func finishField(_ head: UnsafeBufferPointer<UInt8>, lf: Int) {
-        let nameStart = lineStart - headersStart
-        let name = nameEnd - headersStart
-        let value = valueStart < 0 ? name + 1..<name + 1 : valueStart - headersStart..<valueEnd - headersStart
-        fields.append(Headers.Field(nameStart: Int32(nameStart), nameEnd: Int32(name),
-                                    valueStart: Int32(value.lowerBound), valueEnd: Int32(value.upperBound)))
-        if nameEnd - lineStart == 4
+        fieldCount += 1
+        let nameLength = nameEnd - lineStart
+        if nameLength == 4
             && asciiLowercased(head[lineStart]) == UInt8(ascii: "h")
             && asciiLowercased(head[lineStart + 1]) == UInt8(ascii: "o")
             && asciiLowercased(head[lineStart + 2]) == UInt8(ascii: "s")
             && asciiLowercased(head[lineStart + 3]) == UInt8(ascii: "t") {
             hostCount += 1
             hostValue = valueStart < 0 ? 0..<0 : valueStart..<valueEnd
-        } else if nameEnd - lineStart == 10 && valueStart >= 0 && Headers.isConnection(head[lineStart..<nameEnd]) {
+        } else if nameLength == 10 && valueStart >= 0 && Headers.isConnection(head[lineStart..<nameEnd]) {
             connectionOptions.formUnion(ConnectionOptions(value: UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])))
+        } else if !asksMoreThanPlainGet {
+            asksMoreThanPlainGet = RequestParser.rulesOutReadyAnswer(head[lineStart..<nameEnd])
         }
         lineStart = lf + 1
         state = .fieldStart
@@ -313,7 +339,8 @@ public struct RequestParser: Sendable {
         }
     }
 
-    private func makeHead(_ head: UnsafeBufferPointer<UInt8>, length: Int) throws(HTTPError) -> RequestHead {
+    /// Whole-head rules checked once the head is complete.
+    private func check(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPError) {
         // RFC 9112 §3.2: exactly one Host in HTTP/1.1, never more than one.
         if hostCount > 1 { throw HTTPError(.badRequest, "more than one Host field") }
         if hostCount == 0 && version == .http11 { throw HTTPError(.badRequest, "HTTP/1.1 request without Host") }
@@ -323,19 +350,76 @@ public struct RequestParser: Sendable {
             && !HostSyntax.isValid(UnsafeBufferPointer(rebasing: head[hostValue])) {
             throw HTTPError(.badRequest, "invalid Host field")
         }
-        let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
-        let headers = Headers(bytes: fieldBytes, fields: fields)
+    }
 
-        let methodBytes = UnsafeBufferPointer(rebasing: head[requestLineStart..<methodEnd])
-        let method = Method(token: methodBytes)
-        return RequestHead(
-            method: method,
-            methodToken: method?.rawValue ?? String(decoding: methodBytes, as: UTF8.self),
-            target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
-            version: version,
-            headers: headers,
-            headLength: length,
-            connectionOptions: connectionOptions)
+    /// Content-Length, Transfer-Encoding, Range and every `If-…` field: a GET carrying one is answered by the
+    /// full path. Unknown `If-` names are counted in too, which costs only speed.
+    private static func rulesOutReadyAnswer(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        let first = asciiLowercased(name[name.startIndex])
+        switch name.count {
+        case 5: return first == UInt8(ascii: "r")
+        case 14, 17: return first == UInt8(ascii: "c") || first == UInt8(ascii: "t") || first == UInt8(ascii: "i")
+        default:
+            return name.count > 3 && first == UInt8(ascii: "i")
+                && asciiLowercased(name[name.startIndex + 1]) == UInt8(ascii: "f")
+                && name[name.startIndex + 2] == UInt8(ascii: "-")
+        }
+    }
+
+    /// The complete head as a value: the field lines copied once, and each field's place in them found by a
+    /// second pass over lines the scan already checked.
+    public func head(in buffer: [UInt8], from start: Int, length: Int) -> RequestHead {
+        precondition(state == .done, "the head is built once scanned")
+        return buffer.withUnsafeBufferPointer { whole in
+            let head = UnsafeBufferPointer(rebasing: whole[start...])
+            let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
+            let headers = Headers(bytes: fieldBytes, fields: fieldBytes.withUnsafeBufferPointer(fieldPositions))
+
+            let methodBytes = UnsafeBufferPointer(rebasing: head[requestLineStart..<methodEnd])
+            let method = Method(token: methodBytes)
+            return RequestHead(
+                method: method,
+                methodToken: method?.rawValue ?? String(decoding: methodBytes, as: UTF8.self),
+                target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
+                version: version,
+                headers: headers,
+                headLength: length,
+                connectionOptions: connectionOptions)
+        }
+    }
+
+    /// Name and value bounds of each line of a checked field section.
+    private func fieldPositions(_ lines: UnsafeBufferPointer<UInt8>) -> [Headers.Field] {
+        var fields: [Headers.Field] = []
+        fields.reserveCapacity(fieldCount)
+        RequestParser.forEachField(in: lines) { name, value in
+            fields.append(Headers.Field(nameStart: Int32(name.lowerBound), nameEnd: Int32(name.upperBound),
+                                        valueStart: Int32(value.lowerBound), valueEnd: Int32(value.upperBound)))
+            return true
+        }
+        return fields
+    }
+
+    /// Walks field lines the scan has checked (`name:` OWS value OWS, then CRLF or LF), giving each name's and
+    /// trimmed value's bounds in `lines` until `body` returns false.
+    static func forEachField(in lines: UnsafeBufferPointer<UInt8>, _ body: (_ name: Range<Int>, _ value: Range<Int>) -> Bool) {
+        var p = 0
+        while p < lines.count {
+            let nameStart = p
+            while lines[p] != colon { p += 1 }
+            let nameEnd = p
+            while lines[p] != lf { p += 1 }
+            let next = p + 1
+            var valueStart = nameEnd + 1
+            var valueEnd = p
+            while valueStart < valueEnd && (lines[valueStart] == space || lines[valueStart] == tab) { valueStart += 1 }
+            while valueEnd > valueStart && (lines[valueEnd - 1] == space || lines[valueEnd - 1] == tab
+                                            || lines[valueEnd - 1] == cr) {
+                valueEnd -= 1
+            }
+            guard body(nameStart..<nameEnd, valueStart..<valueEnd) else { return }
+            p = next
+        }
     }
 }
 

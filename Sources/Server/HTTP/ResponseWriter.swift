@@ -21,29 +21,19 @@ enum ResponseWriter {
         queue.append(statusLine(response.status))
         queue.append(serverLine)
         queue.append(dateLine)
-        if let type = response.contentType {
-            queue.append("Content-Type: ")
-            queue.append(type)
-            queue.append(crlf)
-        }
-        // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
-        if writesLength, response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
-            queue.append("Content-Length: ")
-            queue.append(String(response.contentLength))
-            queue.append(crlf)
-        }
-        if let modified = response.lastModified {
-            queue.append("Last-Modified: ")
-            queue.append(HTTPDate.format(modified))
-            queue.append(crlf)
-        }
-        for (name, value) in response.headers {
-            queue.append(name)
-            queue.append(": ")
-            queue.append(value)
-            queue.append(crlf)
-        }
-        if !response.headerLines.isEmpty { queue.append(response.headerLines) }
+        appendFields(of: response, writesLength: writesLength, into: &queue)
+        appendEnd(keepAlive: keepAlive, requestVersion: requestVersion, into: &queue)
+    }
+
+    /// The field lines after Date, rendered once for an answer sent many times (a ready answer).
+    static func fieldLines(of response: Response) -> [UInt8] {
+        var lines: [UInt8] = []
+        appendFields(of: response, writesLength: true, into: &lines)
+        return lines
+    }
+
+    /// The Connection field when one is due, then the empty line that ends the head.
+    static func appendEnd(keepAlive: Bool, requestVersion: HTTPVersion, into queue: inout SendQueue) {
         if !keepAlive {
             queue.append(connectionClose)
         } else if requestVersion == .http10 {
@@ -52,8 +42,49 @@ enum ResponseWriter {
         queue.append(crlf)
     }
 
+    private static func appendFields(of response: Response, writesLength: Bool, into sink: inout some HeadSink) {
+        if let type = response.contentType {
+            sink.append("Content-Type: ")
+            sink.append(type)
+            sink.append(crlf)
+        }
+        // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
+        if writesLength, response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
+            sink.append("Content-Length: ")
+            sink.append(String(response.contentLength))
+            sink.append(crlf)
+        }
+        if let modified = response.lastModified {
+            sink.append("Last-Modified: ")
+            sink.append(HTTPDate.format(modified))
+            sink.append(crlf)
+        }
+        for (name, value) in response.headers {
+            sink.append(name)
+            sink.append(": ")
+            sink.append(value)
+            sink.append(crlf)
+        }
+        if !response.headerLines.isEmpty { sink.append(response.headerLines) }
+    }
+
+    /// `HTTP/1.1 200 OK` and the Server line: how every ready answer begins.
+    static let okLines = statusLine(.ok) + serverLine
     private static let crlf: [UInt8] = [13, 10]
     private static let serverLine = Array("Server: webserv\r\n".utf8)
     private static let connectionClose = Array("Connection: close\r\n".utf8)
     private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+}
+
+/// Where a head's lines are written: the send queue, or an array for a head prebuilt once.
+protocol HeadSink {
+    mutating func append(_ bytes: [UInt8])
+    mutating func append(_ text: String)
+}
+
+extension SendQueue: HeadSink {}
+
+extension Array: HeadSink where Element == UInt8 {
+    mutating func append(_ bytes: [UInt8]) { append(contentsOf: bytes) }
+    mutating func append(_ text: String) { append(contentsOf: text.utf8) }
 }

@@ -13,38 +13,53 @@ import Glibc
 /// Only a 200 for a regular file named directly by the path is remembered: not an index, a variant, a
 /// listing or an error page, and nothing from a location with authentication.
 final class HotResponses {
-    /// A ready answer, and the timeouts of the virtual server that gave it (they govern the connection next).
-    struct Answer {
+    /// A ready answer, keyed by what decides it before any routing: where the request arrived, its Host and
+    /// its target. A class, so a hit copies one reference. The table is keyed by a hash of these bytes (Swift's
+    /// Hasher, seeded at random per process, so nobody can aim collisions at it); the entry keeps them to
+    /// confirm a match, so a lookup builds no String.
+    final class Answer {
         let response: Response
+        /// The timeouts of the virtual server that gave it (they govern the connection next).
         let timeouts: Timeouts
-    }
-
-    /// What decides the answer before any routing: where the request arrived, its Host and its target; a class,
-    /// so a hit copies one reference. The table is keyed by a hash of these bytes (Swift's Hasher, seeded at random per process, so nobody can
-    /// aim collisions at it); the entry keeps them to confirm a match, so a lookup builds no String.
-    private final class Entry {
-        let local: Endpoint
+        /// The head's lines after Date, rendered once, and the body: a hit is written in five or six copies.
+        private let fieldLines: [UInt8]
+        private let body: [UInt8]
+        fileprivate let local: Endpoint
         /// The Host value (absent: empty) and the target, as sent.
-        let host: [UInt8]
-        let target: [UInt8]
-        let answer: Answer
-        let path: String
-        let identity: FileIdentity
-        var checkedAt: ContinuousClock.Instant
+        fileprivate let host: [UInt8]
+        fileprivate let target: [UInt8]
+        fileprivate let path: String
+        fileprivate let identity: FileIdentity
+        fileprivate var checkedAt: ContinuousClock.Instant
 
-        init(local: Endpoint, host: [UInt8], target: [UInt8], answer: Answer, path: String, identity: FileIdentity,
-             checkedAt: ContinuousClock.Instant) {
+        fileprivate init(response: Response, body: [UInt8], timeouts: Timeouts, local: Endpoint, host: [UInt8],
+                         target: [UInt8], path: String, identity: FileIdentity, checkedAt: ContinuousClock.Instant) {
+            self.response = response
+            self.timeouts = timeouts
+            self.fieldLines = ResponseWriter.fieldLines(of: response)
+            self.body = body
             self.local = local
             self.host = host
             self.target = target
-            self.answer = answer
             self.path = path
             self.identity = identity
             self.checkedAt = checkedAt
         }
+
+        /// Queues the answer's head, as `ResponseWriter.writeHead` would.
+        func writeHead(into queue: inout SendQueue, dateLine: [UInt8], keepAlive: Bool, requestVersion: HTTPVersion) {
+            queue.append(ResponseWriter.okLines)
+            queue.append(dateLine)
+            queue.append(fieldLines)
+            ResponseWriter.appendEnd(keepAlive: keepAlive, requestVersion: requestVersion, into: &queue)
+        }
+
+        func writeBody(into queue: inout SendQueue) {
+            queue.appendBody(body)
+        }
     }
 
-    private var entries: [Int: Entry] = [:]
+    private var entries: [Int: Answer] = [:]
 
     /// How long an answer is served without a stat().
     static let trustedFor = Duration.seconds(1)
@@ -66,38 +81,49 @@ final class HotResponses {
         guard !entries.isEmpty, HotResponses.mayAnswer(head) else { return nil }
         let host = head.headers.rawValue(named: "host") ?? []
         var target = head.target
-        return target.withUTF8 { target -> Answer? in
-            host.withUnsafeBytes { host -> Answer? in
-                let key = HotResponses.key(local, host, UnsafeRawBufferPointer(target))
-                guard let entry = entries[key], entry.local == local,
-                      entry.host.withUnsafeBytes({ HotResponses.same($0, host) }),
-                      entry.target.withUnsafeBytes({ HotResponses.same($0, UnsafeRawBufferPointer(target)) })
-                else { return nil }
-                if now - entry.checkedAt >= HotResponses.trustedFor {
-                    guard case .regular(let identity) = FileInfo.lookUp(entry.path), identity == entry.identity else {
-                        entries[key] = nil
-                        return nil
-                    }
-                    entry.checkedAt = now
-                }
-                return entry.answer
-            }
+        return target.withUTF8 { target in
+            host.withUnsafeBytes { host in answer(host: host, target: UnsafeRawBufferPointer(target), arrivingOn: local, now: now) }
         }
+    }
+
+    /// The same for a head not yet built: its positions in `head`, the bytes it was scanned from.
+    func answer(for get: PlainGet, in head: UnsafeRawBufferPointer, arrivingOn local: Endpoint,
+                now: ContinuousClock.Instant) -> Answer? {
+        guard !entries.isEmpty else { return nil }
+        return answer(host: UnsafeRawBufferPointer(rebasing: head[get.host]),
+                      target: UnsafeRawBufferPointer(rebasing: head[get.target]), arrivingOn: local, now: now)
+    }
+
+    private func answer(host: UnsafeRawBufferPointer, target: UnsafeRawBufferPointer, arrivingOn local: Endpoint,
+                        now: ContinuousClock.Instant) -> Answer? {
+        let key = HotResponses.key(local, host, target)
+        guard let entry = entries[key], entry.local == local,
+              entry.host.withUnsafeBytes({ HotResponses.same($0, host) }),
+              entry.target.withUnsafeBytes({ HotResponses.same($0, target) })
+        else { return nil }
+        if now - entry.checkedAt >= HotResponses.trustedFor {
+            guard case .regular(let identity) = FileInfo.lookUp(entry.path), identity == entry.identity else {
+                entries[key] = nil
+                return nil
+            }
+            entry.checkedAt = now
+        }
+        return entry
     }
 
     /// Remembers the answer just built for `request` from the file at `path`, as it was at `identity`.
     func remember(_ response: Response, path: String, identity: FileIdentity, for request: RoutedRequest,
                   now: ContinuousClock.Instant) {
-        guard let local = request.arrivedOn, HotResponses.mayAnswer(request.head) else { return }
+        guard let local = request.arrivedOn, HotResponses.mayAnswer(request.head),
+              case .bytes(let body) = response.body else { return }
         if entries.count >= HotResponses.maxEntries { entries.removeAll(keepingCapacity: true) }
         let host = Array(request.head.headers.rawValue(named: "host") ?? [])
         let target = Array(request.head.target.utf8)
         let key = host.withUnsafeBytes { host in
             target.withUnsafeBytes { target in HotResponses.key(local, host, target) }
         }
-        entries[key] = Entry(local: local, host: host, target: target,
-                             answer: Answer(response: response, timeouts: request.server.timeouts), path: path,
-                             identity: identity, checkedAt: now)
+        entries[key] = Answer(response: response, body: body, timeouts: request.server.timeouts, local: local,
+                              host: host, target: target, path: path, identity: identity, checkedAt: now)
     }
 
     private static func key(_ local: Endpoint, _ host: UnsafeRawBufferPointer, _ target: UnsafeRawBufferPointer)

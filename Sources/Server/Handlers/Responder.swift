@@ -41,6 +41,12 @@ final class Responder {
         staticFiles.hot.answer(for: head, arrivingOn: local, now: now)
     }
 
+    /// The same before the head is built, from the positions the parser kept in `head`'s bytes.
+    func hotAnswer(to get: PlainGet, in head: UnsafeRawBufferPointer, arrivingOn local: Endpoint,
+                   now: ContinuousClock.Instant) -> HotResponses.Answer? {
+        staticFiles.hot.answer(for: get, in: head, arrivingOn: local, now: now)
+    }
+
     /// The server wrote files (an upload was published): no ready answer may be trusted any longer.
     func filesChanged() {
         staticFiles.filesChanged()
