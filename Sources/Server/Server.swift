@@ -171,6 +171,13 @@ public final class Server {
         for connection in connections {
             connection.handleEvents(readable: reactor.readable, writable: reactor.writable)
         }
+        // Deadlines are asked for again only once the nearest one has come: progress this pass only moves a
+        // deadline later, and one that came closer is found by the next pass's wait, which then ends at once.
+        if context.now >= nearest {
+            for connection in connections where !connection.isClosed && context.now >= connection.deadline {
+                connection.deadlinePassed()
+            }
+        }
         flushLogs()
         removeClosedConnections()
         context.reapChildren()

@@ -211,7 +211,7 @@ final class Connection {
 
     // MARK: Events
 
-    /// Acts on what select() reported for the descriptors this connection declared, then on its deadline.
+    /// Acts on what select() reported for the descriptors this connection declared (the loop watches deadlines).
     func handleEvents(readable: FDSet, writable: FDSet) {
         if watchingFile >= 0 {
             switch state {
@@ -227,7 +227,6 @@ final class Connection {
         // A step above may have closed the socket; its number may already belong to someone else.
         if watchingRead && !isClosed && readable.contains(socket.raw) { socketReadable() }
         if watchingWrite && !isClosed && writable.contains(socket.raw) { socketWritable() }
-        if !isClosed && context.now >= deadline { deadlinePassed() }
     }
 
     private func socketReadable() {
