@@ -101,7 +101,7 @@ keep() {  # file kept-name count
 # Each pass sets its figure in a global (not printed into a $(...)): the cleanup trap must see every PID.
 callgrind_pass() {  # sets ir_per: instructions per request, or NA
     local vpid completed dump="" ir="" _
-    "${server_cpu[@]}" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.%p" "$@" >"$tmp/valgrind.log" 2>&1 &
+    "${server_cpu[@]}" valgrind --tool=callgrind ${CALLGRIND_OPTIONS:-} --callgrind-out-file="$tmp/cg.%p" "$@" >"$tmp/valgrind.log" 2>&1 &
     vpid=$!; pids+=("$vpid")
     if ! wait_up "$vpid"; then
         say "the server never answered under callgrind: $(tail -n 3 "$tmp/valgrind.log" | tr '\n' ' ')"

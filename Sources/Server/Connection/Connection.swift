@@ -41,7 +41,10 @@ final class Connection {
     /// The address this connection is counted under for `limit_conn_per_client`; nil while not counted.
     var countedAs: String?
     // The properties below are internal, not private, only so the `Connection+…` files can use them.
-    unowned let context: ServerContext
+    /// The server's shared state, which outlives every connection (the server drops its connections first).
+    /// `unowned(unsafe)`: read tens of times per request, and a checked reference would pay a strong
+    /// retain and release on each read.
+    unowned(unsafe) let context: ServerContext
     var timeouts: Timeouts
     var state: State = .readingHead
     /// The head being read. Kept out of `State`, whose payloads stay small: the state is read on every pass.
