@@ -21,16 +21,22 @@ enum ResponseWriter {
         queue.append(statusLine(response.status))
         queue.append(serverLine)
         queue.append(dateLine)
-        if let type = response.contentType {
-            queue.append("Content-Type: ")
-            queue.append(type)
-            queue.append(crlf)
-        }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
-        if writesLength, response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
-            queue.append("Content-Length: ")
-            queue.append(String(response.contentLength))
-            queue.append(crlf)
+        let hasLength = writesLength && response.status.code != 204 && response.status.code != 304
+            && response.status.code >= 200
+        if hasLength, let framing = response.framingLines, framing.describe(response) {
+            queue.append(framing.bytes)
+        } else {
+            if let type = response.contentType {
+                queue.append("Content-Type: ")
+                queue.append(type)
+                queue.append(crlf)
+            }
+            if hasLength {
+                queue.append("Content-Length: ")
+                queue.append(String(response.contentLength))
+                queue.append(crlf)
+            }
         }
         if let modified = response.lastModified {
             queue.append("Last-Modified: ")

@@ -44,6 +44,14 @@ public enum PathResolver {
         return fsPath
     }
 
+    /// The same for a routed request's location, read in place.
+    static func reachablePath(for target: RequestTarget, in route: Route, outside areas: TemporaryAreas)
+        -> String? {
+        guard let fsPath = fileSystemPath(for: target, in: route.location), !areas.contain(fileSystemPath: fsPath)
+        else { return nil }
+        return fsPath
+    }
+
     /// True when `path` starts with "/" and has no empty, "." or ".." segment and no NUL, so appending it to a
     /// directory stays inside that directory. A trailing "/" is allowed.
     private static func isContained<C: Collection>(_ path: C) -> Bool where C.Element == UInt8 {
@@ -79,7 +87,12 @@ public enum PathResolver {
         guard let last = root.utf8.last, last != slash, path.utf8.first == slash else {
             return join(root, path.utf8[...])
         }
-        return root + path
+        let rootLength = root.utf8.count, length = rootLength + path.utf8.count
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            _ = buffer.initialize(fromContentsOf: root.utf8)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[rootLength...]).initialize(fromContentsOf: path.utf8)
+            return length
+        }
     }
 
     /// `base` + `rest` with exactly one "/" between them; `rest` is empty or starts with "/" unless it was a
