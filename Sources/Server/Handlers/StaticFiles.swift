@@ -24,12 +24,31 @@ final class StaticFiles {
     func response(for request: RoutedRequest) -> Response {
         // Settings are read from the shared route: a copy of the location would cost every request.
         let route = request.route
+        // The file is first looked at through its path's bytes: a missing file in a directory known to hold
+        // no variants (nearly every 404) then builds no String at all.
+        var known: FileInfo?
+        let early = PathResolver.withRootedPath(for: request.target, in: route.location) { bytes, pathStart -> Early in
+            if route.rootNamesDefaultArea || temporaryAreas.contain(rootedPath: bytes, pathStart: pathStart) {
+                return .hidden
+            }
+            let info = bytes.withMemoryRebound(to: CChar.self) { FileInfo.lookUp(cPath: $0.baseAddress!) }
+            if case .notFound = info, hasNoVariants(besides: bytes) { return .missing }
+            return .lookedUp(info)
+        }
+        switch early {
+        case .hidden?, .missing?:
+            return errorPages.response(.notFound, for: request)
+        case .lookedUp(let info)?:
+            known = info
+        case nil:
+            break
+        }
         guard let fsPath = PathResolver.reachablePath(for: request.target, in: route, outside: temporaryAreas)
         else { return errorPages.response(.notFound, for: request) }
 
         var response: Response
         var served: FileIdentity?
-        switch FileInfo.lookUp(fsPath) {
+        switch known ?? FileInfo.lookUp(fsPath) {
         case .regular(let identity):
             response = serveFile(fsPath, identity, for: request)
             served = identity
@@ -52,6 +71,27 @@ final class StaticFiles {
             hot.remember(response, path: fsPath, identity: identity, for: request, now: .now)
         }
         return response
+    }
+
+    /// What the look at a path's bytes found (`response(for:)`).
+    private enum Early {
+        /// In a directory where bodies wait.
+        case hidden
+        /// Missing, and its directory's variants are trusted to include none.
+        case missing
+        case lookedUp(FileInfo)
+    }
+
+    /// True when the directory of `fsPath` (its bytes) was stat()ed less than a second ago and holds no
+    /// language variant at all; false when that is not known.
+    private func hasNoVariants(besides fsPath: UnsafeBufferPointer<UInt8>) -> Bool {
+        var slash = fsPath.count - 1
+        while slash >= 0 && fsPath[slash] != UInt8(ascii: "/") { slash -= 1 }
+        guard slash >= 0,
+              let variants = variantIndex.trustedVariants(inDirectory: UnsafeBufferPointer(rebasing: fsPath[..<slash]),
+                                                          now: .now)
+        else { return false }
+        return variants.isEmpty
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().

@@ -14,13 +14,14 @@ struct VariantIndex {
         let identity: FileIdentity
         /// Page name → the file names of its variants.
         let variants: [String: [String]]
-        /// When the directory was last stat()ed and found to be this version; nil once the server wrote.
-        var checkedAt: ContinuousClock.Instant?
+        /// A second after the directory was last stat()ed and found to be this version; nil once the server
+        /// wrote. (An end, not a start: a lookup then compares without subtracting.)
+        var trustedUntil: ContinuousClock.Instant?
 
-        init(identity: FileIdentity, variants: [String: [String]], checkedAt: ContinuousClock.Instant?) {
+        init(identity: FileIdentity, variants: [String: [String]], checkedAt: ContinuousClock.Instant) {
             self.identity = identity
             self.variants = variants
-            self.checkedAt = checkedAt
+            trustedUntil = checkedAt + VariantIndex.trustedFor
         }
     }
 
@@ -57,7 +58,7 @@ struct VariantIndex {
             recentPath = Array(directory)
             recent = found
         }
-        guard let checkedAt = known.checkedAt, now - checkedAt < VariantIndex.trustedFor else { return nil }
+        guard let trustedUntil = known.trustedUntil, now < trustedUntil else { return nil }
         return known.variants
     }
 
@@ -70,7 +71,7 @@ struct VariantIndex {
     mutating func variantFileNames(of name: String, in directory: String, identity: FileIdentity,
                                    now: ContinuousClock.Instant) -> [String] {
         if let known = directories[directory], known.identity == identity {
-            known.checkedAt = now
+            known.trustedUntil = now + VariantIndex.trustedFor
             return known.variants[name] ?? []
         }
         recent = nil
@@ -82,7 +83,7 @@ struct VariantIndex {
 
     /// The server wrote files: every directory is stat()ed again on its next use.
     mutating func distrustAll() {
-        for directory in directories.values { directory.checkedAt = nil }
+        for directory in directories.values { directory.trustedUntil = nil }
     }
 
     /// Names only (no stat per entry); subdirectories are left out when readdir says what they are.

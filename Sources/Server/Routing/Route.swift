@@ -11,6 +11,8 @@ final class Route: Sendable {
     /// Lengths of the server's prefix locations that end in "/" (`/dir/` → 5): only a path one byte shorter
     /// than one of them can be a location asked for without its slash (SlashRedirect).
     let slashedPrefixLengths: [Int]
+    /// A `root` whose own segments name a default body area: every path under it is hidden.
+    let rootNamesDefaultArea: Bool
 
     init(server: VirtualServer, location: Location) {
         self.server = server
@@ -32,6 +34,11 @@ final class Route: Sendable {
             }
         }
         slashedPrefixLengths = lengths
+        if case .root(let root) = location.source {
+            rootNamesDefaultArea = TemporaryAreas.namesDefaultArea(root.utf8)
+        } else {
+            rootNamesDefaultArea = false
+        }
     }
 
     /// The location allows `method` (its `allowed_methods` / `limit_except` list).
