@@ -63,7 +63,8 @@ final class Responder {
             return .response(errorPages.redirect(status, to: target, for: request))
         }
         var user: String?
-        if !redirects {
+        // An open location (nearly every one) has no one to check.
+        if !redirects, route.location.authRealm != nil {
             switch authorization.check(request, from: client) {
             case .allowed(let allowed): user = allowed
             case .denied(let response): return .response(response)
