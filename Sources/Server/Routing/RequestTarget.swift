@@ -35,12 +35,24 @@ public struct RequestTarget: Equatable, Sendable {
         guard count > 0 else { return badRequest("empty request-target") }
 
         // RFC 9112 §3.2: no whitespace or controls in a request-target; RFC 9110 §7.1: no fragment.
+        // The same pass finds where the query starts; the bytes after it need only the first two checks.
         var queryStart = -1
-        for i in 0..<count {
+        var i = 0
+        while i < count {
             let byte = bytes[i]
             if byte <= 0x20 || byte == 0x7F { return badRequest("control or space in request-target") }
             if byte == UInt8(ascii: "#") { return badRequest("fragment in request-target") }
-            if byte == UInt8(ascii: "?") && queryStart < 0 { queryStart = i }
+            if byte == UInt8(ascii: "?") {
+                queryStart = i
+                break
+            }
+            i += 1
+        }
+        while i < count {
+            let byte = bytes[i]
+            if byte <= 0x20 || byte == 0x7F { return badRequest("control or space in request-target") }
+            if byte == UInt8(ascii: "#") { return badRequest("fragment in request-target") }
+            i += 1
         }
         let pathEnd = queryStart < 0 ? count : queryStart
         let query = queryStart < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(queryStart + 1)...]),

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Chooses the virtual server for a connection and Host, then the location for a path (nginx rules).
 public struct Router: Sendable {
     public let config: Config
@@ -113,10 +109,11 @@ public struct Router: Sendable {
         return best >= 0 ? best : 0
     }
 
-    /// `path` begins with `prefix`, whose length the caller checked.
+    /// `path` begins with `prefix`, whose length the caller checked. A loop, not memcmp(): prefixes are short.
     private static func starts(_ path: UnsafeBufferPointer<UInt8>, with prefix: [UInt8]) -> Bool {
         prefix.withUnsafeBufferPointer { prefix in
-            prefix.isEmpty || memcmp(path.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+            for i in prefix.indices where path[i] != prefix[i] { return false }
+            return true
         }
     }
 
