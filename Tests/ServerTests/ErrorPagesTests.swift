@@ -50,4 +50,28 @@ import Testing
             second.withUnsafeBufferPointer { b in #expect(a.baseAddress == b.baseAddress) }
         }
     }
+
+    /// The head written for `response`, with a fixed Date line.
+    static func head(_ response: Response) -> String {
+        var queue = SendQueue(pool: BufferPool(bytes: BufferPool.minimumBytes))
+        ResponseWriter.writeHead(response, keepAlive: true, requestVersion: .http11,
+                                 dateLine: Array("Date: X\r\n".utf8), into: &queue)
+        return String(decoding: SendQueueTests.drain(&queue), as: UTF8.self)
+    }
+
+    @Test func framingLinesRenderedOnceReadAsTheWriterWouldWriteThem() {
+        var plain = Response(status: .notFound, contentType: ErrorPages.htmlType,
+                             body: .bytes(ErrorPages.defaultPage(for: .notFound)))
+        var framed = plain
+        framed.framingLines = FramingLines(contentType: ErrorPages.htmlType, contentLength: plain.contentLength)
+        #expect(Self.head(framed) == Self.head(plain))
+        #expect(Self.head(framed).contains("Content-Length: \(plain.contentLength)\r\n"))
+        // Once the response changed, the lines are not used.
+        plain.contentLength = 3
+        framed.contentLength = 3
+        #expect(Self.head(framed) == Self.head(plain))
+        plain.contentType = "text/plain"
+        framed.contentType = "text/plain"
+        #expect(Self.head(framed) == Self.head(plain))
+    }
 }

@@ -61,6 +61,23 @@ import Testing
         #expect(PathResolver.fileSystemPath(for: c.path, in: c.location) == c.expected)
     }
 
+    /// Where the bytes lent from the stack are used, they are the path `fileSystemPath` would make.
+    @Test(arguments: cases)
+    func rootedPathBytesAreTheMappedPath(_ c: Case) {
+        let target = RequestTarget(path: c.path)
+        let lent = PathResolver.withRootedPath(for: target, in: c.location) { bytes, pathStart -> String in
+            #expect(bytes.baseAddress![bytes.count] == 0)
+            #expect(String(decoding: bytes[pathStart...], as: UTF8.self) == c.path)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        if let lent { #expect(lent == c.expected) }
+        if case .root(let root) = c.location.source, !root.hasSuffix("/"), c.expected != nil {
+            #expect(lent != nil)
+        }
+        let encoded = RequestTarget(path: c.path, hasEncodedSlash: true)
+        #expect(PathResolver.withRootedPath(for: encoded, in: c.location) { _, _ in true } == nil)
+    }
+
     @Test func encodedSlashNamesNoFile() throws {
         let target = try RequestTarget.parse("/a%2Fb")
         #expect(PathResolver.fileSystemPath(for: target, in: Self.rootWWW) == nil)

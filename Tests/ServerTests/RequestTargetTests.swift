@@ -97,4 +97,55 @@ import Testing
             }
         }
     }
+
+    /// Paths that a fast path might take for clean, and the clean ones it must take.
+    static let fastPathTable: [String] = [
+        "/", "/a", "/a/", "/a/b.html", "/no-such-file", "/.hidden", "/a./b", "/.../x", "/..a", "/a..", "/a/.b/",
+        "/café/ü", "/a\\b", "/a;b=c,d", "/x.", "/x/..y/", "/~user/", "",
+        "//", "//a", "/a//b", "/a/", "/a//", "/.", "/..", "/./a", "/../a", "/a/.", "/a/..", "/a/./b", "/a/../b",
+        "/a/b/.", "/a/b/..", "/%2e", "/%2E%2e", "/a/%2e/b", "/a%2Fb", "/a%2fb/../c", "/%41", "/a%20b",
+        "/caf%C3%A9", "/%252e", "/a/.%2e", "/.%2E/", "/a%",
+    ]
+
+    /// Decodes `path` through the full decoder, as if no fast path existed.
+    static func slowDecode(_ path: String) -> (String, Bool)? {
+        var bytes = path
+        return bytes.withUTF8 { buffer in
+            try? RequestTarget.decodePath(buffer, from: 0, to: buffer.count).get()
+        }
+    }
+
+    @Test(arguments: fastPathTable)
+    func cleanPathFastPathGivesWhatTheDecoderGives(_ path: String) throws {
+        var bytes = path
+        let clean = bytes.withUTF8 { RequestTarget.isClean($0, from: 0, to: $0.count) }
+        let slow = Self.slowDecode(path)
+        if clean {
+            // Clean means the decoder would hand back the very bytes it was given.
+            #expect(slow?.0 == path && slow?.1 == false)
+        }
+        for suffix in ["", "?q=1", "?"] {
+            let raw = path + suffix
+            if path.isEmpty {
+                // No path: origin-form is refused, absolute-form means "/".
+                #expect((try? RequestTarget.parse("http://h" + raw))?.path == "/")
+            } else if let slow {
+                let target = try? RequestTarget.parse(raw)
+                #expect(target?.path == slow.0 && target?.hasEncodedSlash == slow.1, "\(raw)")
+                let absolute = try? RequestTarget.parse("http://h" + raw)
+                #expect(absolute?.path == slow.0 && absolute?.hasEncodedSlash == slow.1, "http://h\(raw)")
+            } else {
+                #expect(throws: HTTPError.self) { try RequestTarget.parse(raw) }
+            }
+        }
+    }
+
+    @Test func onlyPathsTheDecoderLeavesAloneAreClean() {
+        let clean = Self.fastPathTable.filter { path in
+            var bytes = path
+            return bytes.withUTF8 { RequestTarget.isClean($0, from: 0, to: $0.count) }
+        }
+        #expect(clean == ["/", "/a", "/a/", "/a/b.html", "/no-such-file", "/.hidden", "/a./b", "/.../x", "/..a",
+                          "/a..", "/a/.b/", "/café/ü", "/a\\b", "/a;b=c,d", "/x.", "/x/..y/", "/~user/", "/a/"])
+    }
 }

@@ -159,6 +159,36 @@ private func endpoint(_ text: String) -> Endpoint {
         #expect(router.location(for: path, in: config.servers[0]).match == match)
     }
 
+    @Test(arguments: paths)
+    func preparedRoutesChooseAsTheLocationScanDoes(path: String, match: Location.Match) throws {
+        let config = try ConfigParser.parse(text: Self.server, sourcePath: "/etc/webserv/r.conf")
+        let route = Router(config: config).route(for: path, inServer: 0)
+        #expect(route.location.match == match)
+        #expect(route.isExact == (match == .exact(route.location.path)))
+        #expect(route.matchBytes == Array(route.location.path.utf8))
+    }
+
+    @Test func routeKnowsItsMethodsAndTheSlashedPrefixesOfItsServer() throws {
+        let config = try ConfigParser.parse(text: """
+            server {
+                location / { allow_methods GET POST DELETE; }
+                location /a/ { }
+                location /a/b/ { }
+                location /c { }
+                location = /d/ { }
+            }
+            """, sourcePath: "/etc/webserv/r.conf")
+        let router = Router(config: config)
+        for index in config.servers[0].locations.indices {
+            let location = config.servers[0].locations[index]
+            let route = router.route(for: location.path, inServer: 0)
+            for method in Method.allCases {
+                #expect(route.allows(method) == location.allowedMethods.contains(method), "\(location.path) \(method)")
+            }
+            #expect(route.slashedPrefixLengths.sorted() == [3, 5])
+        }
+    }
+
     @Test func pathOutsideEveryWrittenLocationFallsToTheImplicitSlash() throws {
         let config = try ConfigParser.parse(text: "server { location /a { } location = /b { } }",
                                             sourcePath: "/etc/webserv/r.conf")

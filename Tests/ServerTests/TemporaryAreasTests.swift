@@ -62,4 +62,30 @@ import Testing
         let location = uri.hasPrefix("/bodies") ? spool : www
         #expect(PathResolver.reachablePath(for: target, in: location, outside: Self.areas) == expected)
     }
+
+    /// Root then request path: the same answer as for the whole path, when the root names no area itself.
+    @Test(arguments: ["/index.html", "/.webserv-tmp", "/a/.webserv-tmp/b", "/.webserv-tmpx", "/spool/bodies",
+                      "/spool/bodies/x", "/spool/bodiesx", "/", "/x.webserv-tmp"])
+    func rootedPathIsContainedAsTheWholePathIs(_ path: String) {
+        for root in ["/srv/www", "/var", "/var/spool/bodies", "/var/spool/bod"] {
+            let whole = Array((root + path).utf8)
+            let rooted = whole.withUnsafeBufferPointer {
+                Self.areas.contain(rootedPath: $0, pathStart: root.utf8.count)
+            }
+            #expect(rooted == Self.areas.contain(fileSystemPath: root + path), "\(root) \(path)")
+        }
+        let none = TemporaryAreas(config: try! ConfigParser.parse(text: "server { root /srv; }",
+                                                                sourcePath: "/etc/webserv/t.conf"))
+        let bytes = Array(("/srv" + path).utf8)
+        #expect(bytes.withUnsafeBufferPointer { none.contain(rootedPath: $0, pathStart: 4) }
+            == none.contain(fileSystemPath: "/srv" + path))
+    }
+
+    @Test func aRootNamingTheDefaultAreaHidesItsWholeLocation() throws {
+        let config = try ConfigParser.parse(text: "server { root /srv/.webserv-tmp; location /a/ { root /srv/a; } }",
+                                            sourcePath: "/etc/webserv/t.conf")
+        let router = Router(config: config)
+        #expect(router.route(for: "/x", inServer: 0).rootNamesDefaultArea)
+        #expect(!router.route(for: "/a/x", inServer: 0).rootNamesDefaultArea)
+    }
 }

@@ -20,6 +20,8 @@ struct Response {
     var contentLength: Int
     /// The connection must close after this response (framing trouble, unread body).
     var closesConnection = false
+    /// Type and length lines rendered in advance (a built-in page's), written in place of rendering them.
+    var framingLines: FramingLines?
 
     init(status: Status, contentType: String? = nil, body: Body = .empty) {
         self.status = status

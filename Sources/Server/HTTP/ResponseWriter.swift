@@ -43,16 +43,22 @@ enum ResponseWriter {
     }
 
     private static func appendFields(of response: Response, writesLength: Bool, into sink: inout some HeadSink) {
-        if let type = response.contentType {
-            sink.append("Content-Type: ")
-            sink.append(type)
-            sink.append(crlf)
-        }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 may omit it.
-        if writesLength, response.status.code != 204, response.status.code != 304, response.status.code >= 200 {
-            sink.append("Content-Length: ")
-            sink.append(String(response.contentLength))
-            sink.append(crlf)
+        let hasLength = writesLength && response.status.code != 204 && response.status.code != 304
+            && response.status.code >= 200
+        if hasLength, let framing = response.framingLines, framing.describe(response) {
+            sink.append(framing.bytes)
+        } else {
+            if let type = response.contentType {
+                sink.append("Content-Type: ")
+                sink.append(type)
+                sink.append(crlf)
+            }
+            if hasLength {
+                sink.append("Content-Length: ")
+                sink.append(String(response.contentLength))
+                sink.append(crlf)
+            }
         }
         if let modified = response.lastModified {
             sink.append("Last-Modified: ")

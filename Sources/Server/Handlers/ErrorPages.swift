@@ -10,17 +10,28 @@ public struct ErrorPages {
     let router: Router
     /// The type of every page the server writes itself.
     static let htmlType = "text/html; charset=utf-8"
-    /// The built-in pages of the standard statuses, built once.
-    private static let cache: [Int: (status: Status, page: [UInt8])] = {
-        var pages: [Int: (status: Status, page: [UInt8])] = [:]
-        for (code, status) in Status.known { pages[code] = (status, page(for: status)) }
-        return pages
-    }()
+    /// The built-in pages of the standard statuses as ready responses, built once, by code - 100.
+    private static let ready: [Response?] = (100..<600).map { code in
+        guard let status = Status.known[code] else { return nil }
+        var response = Response(status: status, contentType: htmlType, body: .bytes(page(for: status)))
+        response.framingLines = FramingLines(contentType: htmlType, contentLength: response.contentLength)
+        return response
+    }
+
+    /// The ready response of a standard status with its standard reason phrase.
+    private static func readyResponse(_ status: Status) -> Response? {
+        guard status.code >= 100 && status.code < 600, let ready = ready[status.code - 100],
+              ready.status.reason == status.reason else { return nil }
+        return ready
+    }
 
     /// The error page for `status`: the location's `error_page` when it names a readable file (served with
     /// the original status), else the built-in page.
     func response(_ status: Status, for request: RoutedRequest) -> Response {
-        response(status, server: request.server, location: request.location, isHead: request.method == .head)
+        // Most locations name no page: the built-in one is then chosen without copying any settings.
+        let isHead = request.method == .head
+        if request.route.location.errorPages.isEmpty { return Self.builtIn(status, isHead: isHead) }
+        return response(status, server: request.server, location: request.location, isHead: isHead)
     }
 
     /// For a request that could not be routed (unparsable): the pages of the endpoint's default server.
@@ -54,7 +65,12 @@ public struct ErrorPages {
                 return response
             }
         }
-        var response = Self.headOnly(Self.builtIn(status), isHead)
+        return Self.builtIn(status, isHead: isHead)
+    }
+
+    /// The built-in page for `status` as a response (a HEAD's without its body).
+    private static func builtIn(_ status: Status, isHead: Bool) -> Response {
+        var response = headOnly(builtIn(status), isHead)
         // RFC 9110 §10.2.3: a client told we are out of resources learns when to come back.
         if status == .serviceUnavailable { response.headers.append(("Retry-After", "1")) }
         return response
@@ -82,7 +98,7 @@ public struct ErrorPages {
     }
 
     private static func builtIn(_ status: Status) -> Response {
-        Response(status: status, contentType: htmlType, body: .bytes(defaultPage(for: status)))
+        readyResponse(status) ?? Response(status: status, contentType: htmlType, body: .bytes(page(for: status)))
     }
 
     /// HEAD gets the GET headers without the body.
@@ -101,7 +117,7 @@ public struct ErrorPages {
     /// the error path of a server that may be under attack; a status with a non-standard reason phrase
     /// is built on each call.
     public static func defaultPage(for status: Status) -> [UInt8] {
-        if let cached = cache[status.code], cached.status == status { return cached.page }
+        if let ready = readyResponse(status), case .bytes(let page) = ready.body { return page }
         return page(for: status)
     }
 

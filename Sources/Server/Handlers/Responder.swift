@@ -55,27 +55,31 @@ final class Responder {
     /// `client` is the peer's address: failed Basic-auth attempts are counted per address.
     func handle(_ request: RoutedRequest, from client: String) -> Handling {
         if request.target.path == "*" { return .response(serverWide(request)) }
-        let location = request.location
+        // Fields read from the shared route, not a copy of the whole location.
+        let route = request.route
         // Bodies in flight are nobody's business, whatever the method: as if the directory did not exist.
-        if location.redirect == nil, router.temporaryAreas.hide(requestPath: request.target.path) {
+        let redirects = route.location.redirect != nil
+        if !redirects, router.temporaryAreas.hide(requestPath: request.target.path) {
             return .response(errorPages.response(.notFound, for: request))
         }
-        if location.redirect == nil, let target = SlashRedirect.target(for: request, outside: router.temporaryAreas) {
+        if !redirects, let target = SlashRedirect.target(for: request, outside: router.temporaryAreas) {
             // RFC 9110 §15.4.9: 308 keeps the method and body; GET and HEAD get the 301 every client knows.
             let status: Status = request.method == .get || request.method == .head ? .movedPermanently
                 : .permanentRedirect
             return .response(errorPages.redirect(status, to: target, for: request))
         }
         var user: String?
-        if location.redirect == nil {
+        // An open location (nearly every one) has no one to check.
+        if !redirects, route.location.authRealm != nil {
             switch authorization.check(request, from: client) {
             case .allowed(let allowed): user = allowed
             case .denied(let response): return .response(response)
             }
         }
-        guard location.redirect == nil, let method = request.method, location.allowedMethods.contains(method)
-        else { return .response(respond(to: request)) }
-        if let page = location.statusPage {
+        guard !redirects, let method = request.method, route.allows(method) else {
+            return .response(respond(to: request))
+        }
+        if let page = route.location.statusPage {
             guard method == .get || method == .head else {
                 var response = errorPages.response(.methodNotAllowed, for: request)
                 response.headers.append(("Allow", "GET, HEAD"))
@@ -83,12 +87,13 @@ final class Responder {
             }
             return .response(StatusPages.response(page, statistics: statistics, for: request))
         }
-        if !location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: location) {
+        if !route.location.cgi.isEmpty, let script = CGIScript.find(for: request.target, location: route.location) {
             return runnable(script, user: user, for: request)
         }
         // A write is on its way: no ready answer may be served from here on (uploads drop them again when
         // their files are published).
-        if method == .put || method == .delete || (method == .post && location.uploadStore != nil) {
+        let storesUploads = route.location.uploadStore != nil
+        if method == .put || method == .delete || (method == .post && storesUploads) {
             filesChanged()
         }
         if method == .put || method == .delete, let refused = uploads.failedPrecondition(for: request, method: method) {
@@ -97,7 +102,7 @@ final class Responder {
         switch method {
         case .put:
             return uploads.putTarget(for: request)
-        case .post where location.uploadStore != nil:
+        case .post where storesUploads:
             return uploads.postTarget(for: request)
         case .delete:
             return .response(uploads.delete(for: request))
@@ -121,22 +126,22 @@ final class Responder {
 
     /// What needs no body and no CGI: `return`, 405/501, OPTIONS, or the resource.
     private func respond(to request: RoutedRequest) -> Response {
-        let location = request.location
-        if let redirect = location.redirect {
+        let route = request.route
+        if let redirect = route.location.redirect {
             return errorPages.response(to: redirect, for: request)
         }
         guard let method = request.method else {
             return errorPages.response(.notImplemented, for: request)
         }
-        guard location.allowedMethods.contains(method) else {
+        guard route.allows(method) else {
             var response = errorPages.response(.methodNotAllowed, for: request)
-            response.headers.append(("Allow", allowHeader(location)))
+            response.headers.append(("Allow", allowHeader(route)))
             return response
         }
         switch method {
         case .options:
             var response = Response(status: .noContent)
-            response.headers.append(("Allow", allowHeader(location)))
+            response.headers.append(("Allow", allowHeader(route)))
             return response
         case .get, .head, .post:
             if method != .post, let page = uploads.resultPage(for: request) { return page }
@@ -162,8 +167,8 @@ final class Responder {
         return response
     }
 
-    private func allowHeader(_ location: Location) -> String {
-        Method.allCases.filter { location.allowedMethods.contains($0) }.map(\.name).joined(separator: ", ")
+    private func allowHeader(_ route: Route) -> String {
+        Method.allCases.filter(route.allows).map(\.name).joined(separator: ", ")
     }
 
     // What the connection asks for once a request is decided.

@@ -22,29 +22,76 @@ final class StaticFiles {
     /// The resource the request's path names, or the error page saying why there is none, labelled with the
     /// location's `charset`. A 200 for a small regular file named directly is remembered as a ready answer.
     func response(for request: RoutedRequest) -> Response {
-        guard let fsPath = PathResolver.reachablePath(for: request.target, in: request.location,
-                                                      outside: temporaryAreas)
+        // Settings are read from the shared route: a copy of the location would cost every request.
+        let route = request.route
+        // The file is first looked at through its path's bytes: a missing file in a directory known to hold
+        // no variants (nearly every 404) then builds no String at all.
+        var known: FileInfo?
+        let early = PathResolver.withRootedPath(for: request.target, in: route.location) { bytes, pathStart -> Early in
+            if route.rootNamesDefaultArea || temporaryAreas.contain(rootedPath: bytes, pathStart: pathStart) {
+                return .hidden
+            }
+            let info = bytes.withMemoryRebound(to: CChar.self) { FileInfo.lookUp(cPath: $0.baseAddress!) }
+            if case .notFound = info, hasNoVariants(besides: bytes) { return .missing }
+            return .lookedUp(info)
+        }
+        switch early {
+        case .hidden?, .missing?:
+            return errorPages.response(.notFound, for: request)
+        case .lookedUp(let info)?:
+            known = info
+        case nil:
+            break
+        }
+        guard let fsPath = PathResolver.reachablePath(for: request.target, in: route, outside: temporaryAreas)
         else { return errorPages.response(.notFound, for: request) }
 
         var response: Response
         var served: FileIdentity?
-        switch FileInfo.lookUp(fsPath) {
+        switch known ?? FileInfo.lookUp(fsPath) {
         case .regular(let identity):
             response = serveFile(fsPath, identity, for: request)
             served = identity
         case .directory(let identity):
             response = directoryResponse(fsPath, identity, for: request)
         case .notFound:
-            response = languageVariant(of: fsPath, for: request) ?? errorPages.response(.notFound, for: request)
+            if let variant = languageVariant(of: fsPath, for: request) {
+                response = variant
+            } else if route.location.charset == nil {
+                return errorPages.response(.notFound, for: request)
+            } else {
+                response = errorPages.response(.notFound, for: request)
+            }
         case .forbidden:
             response = errorPages.response(.forbidden, for: request)
         }
-        if let charset = request.location.charset { ContentCharset.label(&response, with: charset) }
+        if let charset = route.location.charset { ContentCharset.label(&response, with: charset) }
         if let identity = served, response.status == .ok, case .bytes = response.body, response.headers.isEmpty,
-           request.location.authRealm == nil {
+           route.location.authRealm == nil {
             hot.remember(response, path: fsPath, identity: identity, for: request, now: .now)
         }
         return response
+    }
+
+    /// What the look at a path's bytes found (`response(for:)`).
+    private enum Early {
+        /// In a directory where bodies wait.
+        case hidden
+        /// Missing, and its directory's variants are trusted to include none.
+        case missing
+        case lookedUp(FileInfo)
+    }
+
+    /// True when the directory of `fsPath` (its bytes) was stat()ed less than a second ago and holds no
+    /// language variant at all; false when that is not known.
+    private func hasNoVariants(besides fsPath: UnsafeBufferPointer<UInt8>) -> Bool {
+        var slash = fsPath.count - 1
+        while slash >= 0 && fsPath[slash] != UInt8(ascii: "/") { slash -= 1 }
+        guard slash >= 0,
+              let variants = variantIndex.trustedVariants(inDirectory: UnsafeBufferPointer(rebasing: fsPath[..<slash]),
+                                                          now: .now)
+        else { return false }
+        return variants.isEmpty
     }
 
     /// Remembers a small file read completely through select(), so the next hit needs no open().
@@ -97,14 +144,26 @@ final class StaticFiles {
     /// acceptable the default variant (`default_language`, else the first tag) is served, as §12.5.4 allows:
     /// a page that exists in some language is never 404.
     private func languageVariant(of fsPath: String, for request: RoutedRequest) -> Response? {
-        guard let slash = fsPath.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let now = ContinuousClock.now
+        // The directory is first looked for by the path's bytes: a trusted directory without any variant
+        // (nearly every 404) then costs no String at all.
+        var path = fsPath
+        var slashOffset = -1
+        let trusted = path.withUTF8 { bytes -> [String: [String]]? in
+            var i = bytes.count - 1
+            while i >= 0 && bytes[i] != UInt8(ascii: "/") { i -= 1 }
+            slashOffset = i
+            guard i >= 0 && i + 1 < bytes.count else { return nil }
+            return variantIndex.trustedVariants(inDirectory: UnsafeBufferPointer(rebasing: bytes[..<i]), now: now)
+        }
+        guard slashOffset >= 0, slashOffset + 1 < fsPath.utf8.count else { return nil }
+        if let trusted, trusted.isEmpty { return nil }
+        let slash = fsPath.utf8.index(fsPath.utf8.startIndex, offsetBy: slashOffset)
         let directory = String(fsPath[..<slash])
         let name = String(fsPath[fsPath.utf8.index(after: slash)...])
-        guard !name.isEmpty else { return nil }
-        let now = ContinuousClock.now
         let names: [String]
-        if let trusted = variantIndex.trustedVariantFileNames(of: name, in: directory, now: now) {
-            names = trusted
+        if let trusted {
+            names = trusted[name] ?? []
         } else {
             guard case .directory(let identity) = FileInfo.lookUp(directory) else { return nil }
             names = variantIndex.variantFileNames(of: name, in: directory, identity: identity, now: now)

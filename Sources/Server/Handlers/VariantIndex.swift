@@ -9,12 +9,20 @@ import Glibc
 /// answers are), so a run of 404s in one directory costs one failed stat each; the server's own writes drop
 /// that trust at once.
 struct VariantIndex {
-    private struct Directory {
+    /// A class: the table and the recent slot share it, and a lookup copies one reference.
+    private final class Directory {
         let identity: FileIdentity
         /// Page name → the file names of its variants.
         let variants: [String: [String]]
-        /// When the directory was last stat()ed and found to be this version; nil once the server wrote.
-        var checkedAt: ContinuousClock.Instant?
+        /// A second after the directory was last stat()ed and found to be this version; nil once the server
+        /// wrote. (An end, not a start: a lookup then compares without subtracting.)
+        var trustedUntil: ContinuousClock.Instant?
+
+        init(identity: FileIdentity, variants: [String: [String]], checkedAt: ContinuousClock.Instant) {
+            self.identity = identity
+            self.variants = variants
+            trustedUntil = checkedAt + VariantIndex.trustedFor
+        }
     }
 
     /// How long a directory's stat is trusted.
@@ -23,24 +31,50 @@ struct VariantIndex {
     static let maxDirectories = 1024
 
     private var directories: [String: Directory] = [:]
+    /// The directory looked up last, compared byte for byte before the table is hashed: a run of requests in
+    /// one directory (a crawler's 404s) then hashes nothing.
+    private var recentPath: [UInt8] = []
+    private var recent: Directory?
 
     /// The file names of `name`'s variants in `directory` when its last stat is less than a second old; nil
     /// when the directory must be stat()ed again.
-    func trustedVariantFileNames(of name: String, in directory: String, now: ContinuousClock.Instant) -> [String]? {
-        guard let known = directories[directory], let checkedAt = known.checkedAt,
-              now - checkedAt < VariantIndex.trustedFor else { return nil }
-        return known.variants[name] ?? []
+    mutating func trustedVariantFileNames(of name: String, in directory: String, now: ContinuousClock.Instant)
+        -> [String]? {
+        let variants = Array(directory.utf8).withUnsafeBufferPointer { trustedVariants(inDirectory: $0, now: now) }
+        return variants.map { $0[name] ?? [] }
+    }
+
+    /// Page name → variant file names in `directory` (its path's bytes) when its last stat is less than a
+    /// second old, empty when it has none at all; nil when the directory must be stat()ed again.
+    mutating func trustedVariants(inDirectory directory: UnsafeBufferPointer<UInt8>, now: ContinuousClock.Instant)
+        -> [String: [String]]? {
+        let known: Directory
+        if let recent, recentPath.count == directory.count,
+           recentPath.withUnsafeBufferPointer({ VariantIndex.same($0, directory) }) {
+            known = recent
+        } else {
+            guard let found = directories[String(decoding: directory, as: UTF8.self)] else { return nil }
+            known = found
+            recentPath = Array(directory)
+            recent = found
+        }
+        guard let trustedUntil = known.trustedUntil, now < trustedUntil else { return nil }
+        return known.variants
+    }
+
+    private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     /// The file names of `name`'s variants in `directory` (whose stat gave `identity` at `now`); empty when
     /// none, or when the directory cannot be read.
     mutating func variantFileNames(of name: String, in directory: String, identity: FileIdentity,
                                    now: ContinuousClock.Instant) -> [String] {
-        if var known = directories[directory], known.identity == identity {
-            known.checkedAt = now
-            directories[directory] = known
+        if let known = directories[directory], known.identity == identity {
+            known.trustedUntil = now + VariantIndex.trustedFor
             return known.variants[name] ?? []
         }
+        recent = nil
         let variants = VariantIndex.read(directory)
         if directories.count >= VariantIndex.maxDirectories { directories.removeAll(keepingCapacity: true) }
         directories[directory] = Directory(identity: identity, variants: variants, checkedAt: now)
@@ -49,7 +83,7 @@ struct VariantIndex {
 
     /// The server wrote files: every directory is stat()ed again on its next use.
     mutating func distrustAll() {
-        for key in directories.keys { directories[key]?.checkedAt = nil }
+        for directory in directories.values { directory.trustedUntil = nil }
     }
 
     /// Names only (no stat per entry); subdirectories are left out when readdir says what they are.

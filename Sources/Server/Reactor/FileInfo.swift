@@ -22,6 +22,12 @@ enum FileInfo {
 
     /// stat() follows symlinks, as nginx does by default.
     static func lookUp(_ path: String) -> FileInfo {
+        // withCString hands over a native String's own bytes; passing the String itself would copy them.
+        path.withCString { lookUp(cPath: $0) }
+    }
+
+    /// The same for a NUL-terminated path.
+    static func lookUp(cPath path: UnsafePointer<CChar>) -> FileInfo {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let code = cselect_errno()

@@ -44,6 +44,35 @@ public enum PathResolver {
         return fsPath
     }
 
+    /// The same for a routed request's location, read in place.
+    static func reachablePath(for target: RequestTarget, in route: Route, outside areas: TemporaryAreas)
+        -> String? {
+        guard let fsPath = fileSystemPath(for: target, in: route.location), !areas.contain(fileSystemPath: fsPath)
+        else { return nil }
+        return fsPath
+    }
+
+    /// The file-system path of a request to a `root` location whose root does not end in "/" (nearly every
+    /// one), where that path is the root's bytes then the request path's: lent to `body` from the stack,
+    /// followed by a NUL, with no String made, and with the offset where the request path begins in it.
+    /// nil when the request is not such a case (`reachablePath` then decides, the same way).
+    static func withRootedPath<R>(for target: RequestTarget, in location: Location,
+                                  _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R? {
+        guard case .root(let root) = location.source, !target.hasEncodedSlash, let last = root.utf8.last,
+              last != UInt8(ascii: "/") else { return nil }
+        var path = target.path
+        return path.withUTF8 { path -> R? in
+            guard isContained(path) else { return nil }
+            let rootLength = root.utf8.count, length = rootLength + path.count
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + 1) { buffer -> R? in
+                guard buffer.initialize(fromContentsOf: root.utf8) == rootLength else { return nil }
+                _ = UnsafeMutableBufferPointer(rebasing: buffer[rootLength..<length]).initialize(fromContentsOf: path)
+                buffer[length] = 0
+                return body(UnsafeBufferPointer(rebasing: buffer[..<length]), rootLength)
+            }
+        }
+    }
+
     /// True when `path` starts with "/" and has no empty, "." or ".." segment and no NUL, so appending it to a
     /// directory stays inside that directory. A trailing "/" is allowed.
     private static func isContained<C: Collection>(_ path: C) -> Bool where C.Element == UInt8 {
@@ -79,7 +108,12 @@ public enum PathResolver {
         guard let last = root.utf8.last, last != slash, path.utf8.first == slash else {
             return join(root, path.utf8[...])
         }
-        return root + path
+        let rootLength = root.utf8.count, length = rootLength + path.utf8.count
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            _ = buffer.initialize(fromContentsOf: root.utf8)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[rootLength...]).initialize(fromContentsOf: path.utf8)
+            return length
+        }
     }
 
     /// `base` + `rest` with exactly one "/" between them; `rest` is empty or starts with "/" unless it was a

@@ -20,8 +20,8 @@ public struct RequestTarget: Equatable, Sendable {
     /// A decoded control character (%00–%1F, %7F) is 400 too: no file name needs one, and a decoded path
     /// travels into logs, CGI variables and Location headers.
     public static func parse(_ raw: String) throws(HTTPError) -> RequestTarget {
-        var raw = raw
-        let result = raw.withUTF8 { parse(bytes: $0) }
+        var bytes = raw
+        let result = bytes.withUTF8 { parse(bytes: $0, whole: raw) }
         return try result.get()
     }
 
@@ -29,17 +29,30 @@ public struct RequestTarget: Equatable, Sendable {
         .failure(HTTPError(.badRequest, reason))
     }
 
-    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Result<RequestTarget, HTTPError> {
+    /// `whole`: the String of `bytes`, reused as the path when the target is a clean path with no query.
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, whole: String) -> Result<RequestTarget, HTTPError> {
         let count = bytes.count
         guard count > 0 else { return badRequest("empty request-target") }
 
         // RFC 9112 §3.2: no whitespace or controls in a request-target; RFC 9110 §7.1: no fragment.
+        // The same pass finds where the query starts; the bytes after it need only the first two checks.
         var queryStart = -1
-        for i in 0..<count {
+        var i = 0
+        while i < count {
             let byte = bytes[i]
             if byte <= 0x20 || byte == 0x7F { return badRequest("control or space in request-target") }
             if byte == UInt8(ascii: "#") { return badRequest("fragment in request-target") }
-            if byte == UInt8(ascii: "?") && queryStart < 0 { queryStart = i }
+            if byte == UInt8(ascii: "?") {
+                queryStart = i
+                break
+            }
+            i += 1
+        }
+        while i < count {
+            let byte = bytes[i]
+            if byte <= 0x20 || byte == 0x7F { return badRequest("control or space in request-target") }
+            if byte == UInt8(ascii: "#") { return badRequest("fragment in request-target") }
+            i += 1
         }
         let pathEnd = queryStart < 0 ? count : queryStart
         let query = queryStart < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[(queryStart + 1)...]),
@@ -64,6 +77,12 @@ public struct RequestTarget: Equatable, Sendable {
             pathStart = end
         }
 
+        if isClean(bytes, from: pathStart, to: pathEnd) {
+            // Nearly every target: decoding would rebuild the same bytes.
+            let path = pathStart == 0 && pathEnd == count ? whole
+                : String(decoding: UnsafeBufferPointer(rebasing: bytes[pathStart..<pathEnd]), as: UTF8.self)
+            return .success(RequestTarget(path: path, query: query, authority: authority))
+        }
         switch decodePath(bytes, from: pathStart, to: pathEnd) {
         case .success(let (path, hasEncodedSlash)):
             return .success(RequestTarget(path: path, query: query, authority: authority,
@@ -84,11 +103,36 @@ public struct RequestTarget: Equatable, Sendable {
         return i + 3
     }
 
+    /// True when `decodePath` would return these very bytes: a path starting with "/" with no "%", no "//" and
+    /// no "." or ".." segment. (Bytes at or above 0x80 come from a valid String, so they stay valid UTF-8.)
+    static func isClean(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Bool {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        guard start < end, bytes[start] == slash else { return false }
+        // Bytes since the last "/", and whether they were all dots: a segment of one or two dots is a dot segment.
+        var segmentLength = 0
+        var dotsOnly = true
+        var i = start + 1
+        while i < end {
+            let byte = bytes[i]
+            if byte == slash {
+                if segmentLength == 0 || (dotsOnly && segmentLength <= 2) { return false }
+                segmentLength = 0
+                dotsOnly = true
+            } else {
+                if byte == UInt8(ascii: "%") { return false }
+                if byte != dot { dotsOnly = false }
+                segmentLength += 1
+            }
+            i += 1
+        }
+        return !(dotsOnly && segmentLength > 0 && segmentLength <= 2)
+    }
+
     /// One pass over the path: slashes merged, each segment percent-decoded once into the output, and a
     /// segment that decodes to "." or ".." removed on the spot (RFC 3986 §5.2.4), never climbing above "/".
     /// A decoded "/" is written as 0 (impossible otherwise: %00 is refused) so that walking back to the
     /// previous separator sees only real ones; the zeros become "/" at the end.
-    private static func decodePath(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int)
+    static func decodePath(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int)
         -> Result<(String, Bool), HTTPError>
     {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")

@@ -3,20 +3,26 @@
 final class RoutedRequest {
     let head: RequestHead
     let target: RequestTarget
-    let server: VirtualServer
-    let location: Location
+    /// The location and server chosen, shared with every request routed there.
+    let route: Route
     /// The listening address the request arrived on (nil for a request made up by a test).
     let arrivedOn: Endpoint?
 
-    init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location,
-         arrivedOn: Endpoint? = nil) {
+    init(head: RequestHead, target: RequestTarget, route: Route, arrivedOn: Endpoint? = nil) {
         self.head = head
         self.target = target
-        self.server = server
-        self.location = location
+        self.route = route
         self.arrivedOn = arrivedOn
     }
 
+    convenience init(head: RequestHead, target: RequestTarget, server: VirtualServer, location: Location,
+                     arrivedOn: Endpoint? = nil) {
+        self.init(head: head, target: target, route: Route(server: server, location: location), arrivedOn: arrivedOn)
+    }
+
+    // Read in place: `request.location.index` must not copy every setting of the location.
+    var server: VirtualServer { _read { yield route.server } }
+    var location: Location { _read { yield route.location } }
     var method: Method? { head.method }
 
     /// The target's path up to and including its last "/": the URI of the directory the target names a

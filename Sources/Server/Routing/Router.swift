@@ -6,10 +6,13 @@ public struct Router: Sendable {
     private let tables: [Endpoint: NameTable]
     /// Where bodies wait: hidden from every request.
     let temporaryAreas: TemporaryAreas
+    /// For each server, its locations in file order, prepared for routing.
+    private let routes: [[Route]]
 
     public init(config: Config) {
         self.config = config
         temporaryAreas = TemporaryAreas(config: config)
+        routes = config.servers.map { server in server.locations.map { Route(server: server, location: $0) } }
         var tables: [Endpoint: NameTable] = [:]
         var seen: [Endpoint] = []
         for (index, server) in config.servers.enumerated() {
@@ -40,12 +43,14 @@ public struct Router: Sendable {
     /// The server for a request: among those listening on `localEndpoint` (or the wildcard of its port),
     /// the one whose server_name matches `host` (exact, then *.suffix, then prefix.*), else the first.
     public func server(forHost host: String?, localEndpoint: Endpoint) -> VirtualServer {
-        // The common case needs no lookup: one server answers everything.
-        if config.servers.count == 1 { return config.servers[0] }
-        guard let table = tables[localEndpoint] ?? tables[Self.wildcard(of: localEndpoint)] else {
-            return config.servers[0]
-        }
-        return config.servers[table.server(forHost: host)]
+        config.servers[serverIndex(forHost: host, localEndpoint: localEndpoint)]
+    }
+
+    private func serverIndex(forHost host: @autoclosure () -> String?, localEndpoint: Endpoint) -> Int {
+        // The common case needs no lookup, nor the Host value: one server answers everything.
+        if config.servers.count == 1 { return 0 }
+        guard let table = tables[localEndpoint] ?? tables[Self.wildcard(of: localEndpoint)] else { return 0 }
+        return table.server(forHost: host())
     }
 
     /// The exact-match location if any, else the longest matching prefix.
@@ -74,9 +79,42 @@ public struct Router: Sendable {
     /// Decodes the target and picks server and location; throws 400 for a malformed target.
     func route(_ head: RequestHead, arrivingOn local: Endpoint) throws(HTTPError) -> RoutedRequest {
         let target = try RequestTarget.parse(head.target)
-        let server = server(forHost: target.authority ?? head.headers["host"], localEndpoint: local)
-        let location = location(for: target.path, in: server)
-        return RoutedRequest(head: head, target: target, server: server, location: location, arrivedOn: local)
+        let server = serverIndex(forHost: target.authority ?? head.headers["host"], localEndpoint: local)
+        return RoutedRequest(head: head, target: target, route: route(for: target.path, inServer: server),
+                             arrivedOn: local)
+    }
+
+    /// `location(for:in:)` over the prepared routes of the server at `index`: the same choice, compared as bytes.
+    func route(for path: String, inServer index: Int) -> Route {
+        let routes = routes[index]
+        let best = path.utf8.withContiguousStorageIfAvailable { Self.bestRoute(for: $0, among: routes) }
+            ?? Array(path.utf8).withUnsafeBufferPointer { Self.bestRoute(for: $0, among: routes) }
+        return routes[best]
+    }
+
+    private static func bestRoute(for path: UnsafeBufferPointer<UInt8>, among routes: [Route]) -> Int {
+        var best = -1
+        var bestLength = -1
+        for index in routes.indices {
+            let route = routes[index]
+            let length = route.matchBytes.count
+            if route.isExact {
+                if length == path.count && Self.starts(path, with: route.matchBytes) { return index }
+            } else if length > bestLength && length <= path.count && Self.starts(path, with: route.matchBytes) {
+                best = index
+                bestLength = length
+            }
+        }
+        // Every server has a `/` prefix; only a path not starting with `/` (`OPTIONS *`) gets here.
+        return best >= 0 ? best : 0
+    }
+
+    /// `path` begins with `prefix`, whose length the caller checked. A loop, not memcmp(): prefixes are short.
+    private static func starts(_ path: UnsafeBufferPointer<UInt8>, with prefix: [UInt8]) -> Bool {
+        prefix.withUnsafeBufferPointer { prefix in
+            for i in prefix.indices where path[i] != prefix[i] { return false }
+            return true
+        }
     }
 
     static func wildcard(of endpoint: Endpoint) -> Endpoint {

@@ -26,12 +26,26 @@ struct TemporaryAreas: Sendable {
     /// Checked on the file a path resolved to: the default areas by their name, the configured ones by where
     /// they are (a root or alias may contain one).
     func contain(fileSystemPath fsPath: String) -> Bool {
-        if Self.namesDefaultArea(fsPath.utf8) { return true }
-        for directory in configured where fsPath.utf8.starts(with: directory.utf8) {
-            let rest = fsPath.utf8.dropFirst(directory.utf8.count)
+        fsPath.utf8.withContiguousStorageIfAvailable(contain(fileSystemPathBytes:))
+            ?? Array(fsPath.utf8).withUnsafeBufferPointer(contain(fileSystemPathBytes:))
+    }
+
+    /// The same for a path's bytes.
+    func contain(fileSystemPathBytes fsPath: UnsafeBufferPointer<UInt8>) -> Bool {
+        if Self.namesDefaultArea(fsPath) { return true }
+        for directory in configured where fsPath.starts(with: directory.utf8) {
+            let rest = fsPath.dropFirst(directory.utf8.count)
             if rest.isEmpty || rest.first == UInt8(ascii: "/") || directory.hasSuffix("/") { return true }
         }
         return false
+    }
+
+    /// `contain(fileSystemPathBytes:)` for a root's bytes then a request path's (from `pathStart`, at a "/"),
+    /// the root being known not to name a default area: only the request path's segments can then.
+    func contain(rootedPath fsPath: UnsafeBufferPointer<UInt8>, pathStart: Int) -> Bool {
+        if Self.namesDefaultArea(UnsafeBufferPointer(rebasing: fsPath[pathStart...])) { return true }
+        if configured.isEmpty { return false }
+        return contain(fileSystemPathBytes: fsPath)
     }
 
     /// True when a `/`-separated path has a segment named like the default temporaries directory.
