@@ -31,7 +31,6 @@ extension Connection {
         // The next request is answered under the configuration in force when it arrives.
         requestResponder = nil
         if keepAlive && !draining && timeouts.keepalive > .zero {
-            parser = RequestParser()
             state = .readingHead
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
