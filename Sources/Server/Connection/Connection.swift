@@ -12,14 +12,15 @@ final class Connection {
         /// requests, the idle keep-alive wait.
         case readingHead
         /// A request body arriving: decoded by the reader, handed to the sink (dropped, spooled for a CGI, or
-        /// stored as files).
-        case readingBody(BodyReader, BodySink)
+        /// stored as files). Indirect, as `streaming`: their payloads (over 100 bytes) live on the heap while
+        /// the state lasts, so the thousands of idle connections do not each carry room for them.
+        indirect case readingBody(BodyReader, BodySink)
         /// Waiting in line for a CGI slot (`cgi_max_processes`), the spooled body (if any) kept as stdin.
         case awaitingCGI(CGIJob, stdin: Descriptor?)
         /// A CGI child runs; its output becomes the response.
         case runningCGI(CGIProcess, CGIJob)
         /// A file body is being copied through select() into the send queue.
-        case streaming(FileStream, keepAlive: Bool)
+        indirect case streaming(FileStream, keepAlive: Bool)
         /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
         /// first, so closing with unread bytes does not reset the connection before the client reads our answer.
         case closing(linger: Bool)
