@@ -77,7 +77,8 @@ final class Connection {
     /// CGI local redirects followed for the current request.
     var localRedirects = 0
     /// The current request's access-log line, written once its response is queued (nil with the log off).
-    var logEntry: AccessLogEntry?
+    /// Boxed: an idle connection has none, and must not carry room for one.
+    var logEntry: Box<AccessLogEntry>?
     /// The server is shutting down: the request in progress is finished, and then the connection closes.
     private(set) var draining = false
     /// Answered 503 at once (over a limit): it holds no slot, and has a short time to take its answer.
@@ -128,7 +129,7 @@ final class Connection {
         lingerOnClose = true
         var response = context.responder.errorResponse(.serviceUnavailable, arrivingOn: local)
         response.closesConnection = true
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(unparsed: []) }
+        if context.accessLog.isEnabled { logEntry = Box(AccessLogEntry(unparsed: [])) }
         start(response, .closing)
         rejectionDeadline = context.now + Connection.rejectionTime
     }
@@ -375,7 +376,7 @@ final class Connection {
     private func begin(_ head: RequestHead) {
         requestsBegun += 1
         localRedirects = 0
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
+        if context.accessLog.isEnabled { logEntry = Box(AccessLogEntry(head: head)) }
         guard settleClient(of: head) else { return rejectRequest(head) }
         requestResponder = context.responder
         deciding = true
