@@ -62,13 +62,45 @@ public struct VirtualServer: Sendable {
 }
 
 /// Deadlines of each phase of a connection (nginx names and defaults).
+///
+/// Every connection holds a copy, so each is kept in 32 bits of milliseconds (16 bytes where four Durations
+/// take 64): a longer value is held as the longest, about 49 days, and a value under a millisecond is rounded
+/// up, so that only zero means zero.
 public struct Timeouts: Equatable, Sendable {
-    public var keepalive: Duration = .seconds(75)
-    public var clientHeader: Duration = .seconds(60)
-    public var clientBody: Duration = .seconds(60)
-    public var send: Duration = .seconds(60)
+    private var keepaliveMilliseconds: UInt32 = 75_000
+    private var clientHeaderMilliseconds: UInt32 = 60_000
+    private var clientBodyMilliseconds: UInt32 = 60_000
+    private var sendMilliseconds: UInt32 = 60_000
 
     public init() {}
+
+    public var keepalive: Duration {
+        get { Timeouts.duration(keepaliveMilliseconds) }
+        set { keepaliveMilliseconds = Timeouts.milliseconds(newValue) }
+    }
+    public var clientHeader: Duration {
+        get { Timeouts.duration(clientHeaderMilliseconds) }
+        set { clientHeaderMilliseconds = Timeouts.milliseconds(newValue) }
+    }
+    public var clientBody: Duration {
+        get { Timeouts.duration(clientBodyMilliseconds) }
+        set { clientBodyMilliseconds = Timeouts.milliseconds(newValue) }
+    }
+    public var send: Duration {
+        get { Timeouts.duration(sendMilliseconds) }
+        set { sendMilliseconds = Timeouts.milliseconds(newValue) }
+    }
+
+    @inline(__always)
+    private static func duration(_ milliseconds: UInt32) -> Duration { .milliseconds(Int64(milliseconds)) }
+
+    private static func milliseconds(_ duration: Duration) -> UInt32 {
+        guard duration > .zero else { return 0 }
+        let (seconds, attoseconds) = duration.components
+        guard seconds <= Int64(UInt32.max / 1000) else { return .max }
+        let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return UInt32(clamping: seconds * 1000 + fraction)
+    }
 }
 
 /// A `location` block (or the server itself, as the implicit `/`), with every setting resolved.

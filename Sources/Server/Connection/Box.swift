@@ -1,5 +1,5 @@
 /// A value kept out of line, so an optional one costs its owner a pointer.
 final class Box<Value> {
-    let value: Value
+    var value: Value
     init(_ value: Value) { self.value = value }
 }

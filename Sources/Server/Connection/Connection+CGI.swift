@@ -64,9 +64,9 @@ extension Connection {
                                            outputLimit: max(1, outbound.tailRoom - CGIProcess.chunkFraming),
                                            terms: job.terms, dateLine: context.dateLine, log: context.errorLog,
                                            now: context.now, into: &outbound)
-        if let status = process.sentStatus, logEntry?.status == nil {
-            logEntry?.status = status
-            logEntry?.bodyStart = process.bodyStart
+        if let status = process.sentStatus, logEntry?.value.status == nil {
+            logEntry?.value.status = status
+            logEntry?.value.bodyStart = process.bodyStart
         }
         switch outcome {
         case .running:

@@ -5,8 +5,8 @@ extension Connection {
     func start(_ response: Response, _ terms: ResponseTerms) {
         ResponseWriter.writeHead(response, keepAlive: terms.keepAlive && !draining, requestVersion: terms.version,
                                  dateLine: context.dateLine, into: &outbound)
-        logEntry?.status = response.status.code
-        logEntry?.bodyStart = outbound.appended
+        logEntry?.value.status = response.status.code
+        logEntry?.value.bodyStart = outbound.appended
         since = context.now
         switch response.body {
         case .empty:
@@ -31,7 +31,6 @@ extension Connection {
         // The next request is answered under the configuration in force when it arrives.
         requestResponder = nil
         if keepAlive && !draining && timeouts.keepalive > .zero {
-            parser = RequestParser()
             state = .readingHead
         } else {
             // Input left unread would make close() send a reset that can destroy our answer in flight.
@@ -52,7 +51,7 @@ extension Connection {
     func fail(_ error: HTTPError, version: HTTPVersion = .http11) {
         releaseResources()
         if logEntry == nil && context.accessLog.isEnabled {
-            logEntry = AccessLogEntry(unparsed: inbound[inboundStart...])
+            logEntry = Box(AccessLogEntry(unparsed: inbound[inboundStart...]))
         }
         if error.status.code >= 500 {
             context.errorLog.warn("webserv: \(client.host): \(error.status.code) \(error.reason)")
@@ -65,7 +64,7 @@ extension Connection {
 
     /// The current request's access-log line, with the body bytes queued since its head.
     func writeLogEntry() {
-        guard let entry = logEntry else { return }
+        guard let entry = logEntry?.value else { return }
         logEntry = nil
         let bodyBytes = entry.status == nil ? 0 : outbound.appended - entry.bodyStart
         context.accessLog.line(bytes: entry.line(remoteAddress: client.host, time: context.accessLogTime,

@@ -8,18 +8,19 @@ import Glibc
 final class Connection {
     /// Where the connection stands, in processing order (as lighttpd's connection states).
     enum State {
-        /// Waiting for (the rest of) a request head (`parser` holds its progress); between requests, the idle
-        /// keep-alive wait.
+        /// Waiting for (the rest of) a request head (`headInProgress` holds a partial one's parser); between
+        /// requests, the idle keep-alive wait.
         case readingHead
         /// A request body arriving: decoded by the reader, handed to the sink (dropped, spooled for a CGI, or
-        /// stored as files).
-        case readingBody(BodyReader, BodySink)
+        /// stored as files). Indirect, as `streaming`: their payloads (over 100 bytes) live on the heap while
+        /// the state lasts, so the thousands of idle connections do not each carry room for them.
+        indirect case readingBody(BodyReader, BodySink)
         /// Waiting in line for a CGI slot (`cgi_max_processes`), the spooled body (if any) kept as stdin.
         case awaitingCGI(CGIJob, stdin: Descriptor?)
         /// A CGI child runs; its output becomes the response.
         case runningCGI(CGIProcess, CGIJob)
         /// A file body is being copied through select() into the send queue.
-        case streaming(FileStream, keepAlive: Bool)
+        indirect case streaming(FileStream, keepAlive: Bool)
         /// Last response queued: flush it, then close. With `linger`, unread input is drained for a moment
         /// first, so closing with unread bytes does not reset the connection before the client reads our answer.
         case closing(linger: Bool)
@@ -47,8 +48,9 @@ final class Connection {
     unowned(unsafe) let context: ServerContext
     var timeouts: Timeouts
     var state: State = .readingHead
-    /// The head being read. Kept out of `State`, whose payloads stay small: the state is read on every pass.
-    var parser = RequestParser()
+    /// The parser of a head that arrived in part. A head that arrives whole is parsed by a parser on the
+    /// stack: an idle connection holds none (ten thousand of them would hold 1.4 MB).
+    var headInProgress: Box<RequestParser>?
     /// When the current state began or last made progress: its deadline counts from here.
     var since: ContinuousClock.Instant
     /// Requests begun on this connection (heads refused as malformed included): after the first, an empty wait
@@ -78,7 +80,8 @@ final class Connection {
     /// CGI local redirects followed for the current request.
     var localRedirects = 0
     /// The current request's access-log line, written once its response is queued (nil with the log off).
-    var logEntry: AccessLogEntry?
+    /// Boxed: an idle connection has none, and must not carry room for one.
+    var logEntry: Box<AccessLogEntry>?
     /// The server is shutting down: the request in progress is finished, and then the connection closes.
     private(set) var draining = false
     /// Answered 503 at once (over a limit): it holds no slot, and has a short time to take its answer.
@@ -129,7 +132,7 @@ final class Connection {
         lingerOnClose = true
         var response = context.responder.errorResponse(.serviceUnavailable, arrivingOn: local)
         response.closesConnection = true
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(unparsed: []) }
+        if context.accessLog.isEnabled { logEntry = Box(AccessLogEntry(unparsed: [])) }
         start(response, .closing)
         rejectionDeadline = context.now + Connection.rejectionTime
     }
@@ -259,12 +262,14 @@ final class Connection {
         processInput()
     }
 
-    /// One read that holds exactly one plain GET with a ready answer: answered from the read buffer, with no
-    /// copy into `inbound` (whose storage an idle connection gives back, so the copy would cost a malloc).
-    /// Anything else is left to `processInput`, where the scan resumes on the same bytes.
+    /// Reads into an empty `inbound` are scanned where recv() put them. One that holds exactly one plain GET
+    /// with a ready answer is answered from there, with no copy into `inbound` (whose storage an idle
+    /// connection gives back, so the copy would cost a malloc). Anything else is copied and handed to
+    /// `processInput` with the parser, which resumes on the same bytes. False when nothing was scanned.
     private func answeredInPlace(_ input: UnsafeRawBufferPointer) -> Bool {
-        guard case .readingHead = state, headAwaitingBuffer == nil, !awaitingProxyHeader,
+        guard case .readingHead = state, headInProgress == nil, headAwaitingBuffer == nil, !awaitingProxyHeader,
               outbound.pending < Connection.outboundHighWater else { return false }
+        var parser = RequestParser()
         let length: Int?
         do {
             length = try parser.scan(input.assumingMemoryBound(to: UInt8.self))
@@ -274,8 +279,10 @@ final class Connection {
             fail(error)
             return true
         }
-        guard length == input.count, let get = parser.plainGet else { return false }
-        return answerReady(get, head: input)
+        if length == input.count, let get = parser.plainGet, answerReady(get, head: input) { return true }
+        inbound.append(contentsOf: input)
+        processInput(continuing: parser)
+        return true
     }
 
     /// The client half-closed. A request still incomplete is abandoned; an answer already decided is still
@@ -329,7 +336,9 @@ final class Connection {
     // MARK: Requests
 
     /// Parses and answers as many buffered requests as the send queue allows.
-    func processInput() {
+    /// `started`: a parser that has already scanned the head at `inboundStart` (or part of it).
+    func processInput(continuing started: RequestParser? = nil) {
+        var started = started
         while outbound.pending < Connection.outboundHighWater {
             switch state {
             case .readingHead:
@@ -342,14 +351,21 @@ final class Connection {
                         guard takeProxyHeader() else { return }
                         continue
                     }
+                    var parser = started ?? headInProgress?.value ?? RequestParser()
+                    started = nil
                     let scanned: Int?
                     do {
                         scanned = try parser.scan(inbound, from: inboundStart)
                     } catch {
+                        headInProgress = nil
                         requestsBegun += 1  // a request too, for stub_status
                         return fail(error)
                     }
-                    guard let length = scanned else { return compactInbound() }
+                    guard let length = scanned else {
+                        if let headInProgress { headInProgress.value = parser } else { headInProgress = Box(parser) }
+                        return compactInbound()
+                    }
+                    headInProgress = nil
                     let start = inboundStart
                     inboundStart += length
                     if let get = parser.plainGet, let ready = inbound.withUnsafeBytes({
@@ -407,7 +423,7 @@ final class Connection {
         guard clientKnownWithoutHeaders, outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty),
               let ready = context.responder.hotAnswer(to: get, in: head, arrivingOn: local, now: context.now)
         else { return nil }
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(get, in: head) }
+        if context.accessLog.isEnabled { logEntry = Box(AccessLogEntry(get, in: head)) }
         return ready
     }
 
@@ -417,8 +433,8 @@ final class Connection {
         timeouts = ready.timeouts
         let keepAlive = get.wantsKeepAlive && !draining
         ready.writeHead(into: &outbound, dateLine: context.dateLine, keepAlive: keepAlive, requestVersion: get.version)
-        logEntry?.status = 200
-        logEntry?.bodyStart = outbound.appended
+        logEntry?.value.status = 200
+        logEntry?.value.bodyStart = outbound.appended
         ready.writeBody(into: &outbound)
         since = context.now
         finishResponse(keepAlive: keepAlive)
@@ -428,7 +444,7 @@ final class Connection {
     private func begin(_ head: RequestHead) {
         requestsBegun += 1
         localRedirects = 0
-        if context.accessLog.isEnabled { logEntry = AccessLogEntry(head: head) }
+        if context.accessLog.isEnabled { logEntry = Box(AccessLogEntry(head: head)) }
         guard settleClient(of: head) else { return rejectRequest(head) }
         requestResponder = context.responder
         deciding = true
