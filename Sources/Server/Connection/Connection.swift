@@ -262,10 +262,11 @@ final class Connection {
         processInput()
     }
 
-    /// Reads into an empty `inbound` are scanned where recv() put them. One that holds exactly one plain GET
-    /// with a ready answer is answered from there, with no copy into `inbound` (whose storage an idle
-    /// connection gives back, so the copy would cost a malloc). Anything else is copied and handed to
-    /// `processInput` with the parser, which resumes on the same bytes. False when nothing was scanned.
+    /// Reads into an empty `inbound` are scanned where recv() put them. One that holds exactly one head is
+    /// answered from there, with no copy into `inbound` (whose storage an idle connection gives back, so the
+    /// copy would cost a malloc): from a ready answer for a plain GET, else from a head built there. Anything
+    /// else (part of a head, or more than one) is copied and handed to `processInput` with the parser, which
+    /// resumes on the same bytes. False when nothing was scanned.
     private func answeredInPlace(_ input: UnsafeRawBufferPointer) -> Bool {
         guard case .readingHead = state, headInProgress == nil, headAwaitingBuffer == nil, !awaitingProxyHeader,
               outbound.pending < Connection.outboundHighWater else { return false }
@@ -279,9 +280,14 @@ final class Connection {
             fail(error)
             return true
         }
-        if length == input.count, let get = parser.plainGet, answerReady(get, head: input) { return true }
-        inbound.append(contentsOf: input)
-        processInput(continuing: parser)
+        guard length == input.count else {
+            inbound.append(contentsOf: input)
+            processInput(continuing: parser)
+            return true
+        }
+        if let get = parser.plainGet, answerReady(get, head: input) { return true }
+        // Exactly one head and nothing after it: built from where it lies, `inbound` stays empty.
+        if take(parser.head(in: input.assumingMemoryBound(to: UInt8.self), length: input.count)) { processInput() }
         return true
     }
 
@@ -376,17 +382,7 @@ final class Connection {
                     }
                     head = parser.head(in: inbound, from: start, length: length)
                 }
-                // Answers queued behind an unread one count as bulk: a client that reads nothing must not
-                // take the small blocks kept for newcomers.
-                guard outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty) else {
-                    headAwaitingBuffer = Box(head)
-                    awaitingBuffer = true
-                    return compactInbound()
-                }
-                headAwaitingBuffer = nil
-                begin(head)
-                // An answer that waits for a body or a script holds no block meanwhile.
-                outbound.releaseStorage()
+                guard take(head) else { return compactInbound() }
             case .readingBody(var reader, let sink):
                 guard !reader.isComplete, inboundStart < inbound.count, sink.backlog < BodySink.highWater
                 else { return compactInbound() }
@@ -407,6 +403,22 @@ final class Connection {
                 return compactInbound()
             }
         }
+    }
+
+    /// A complete head is begun once its answer has room in the send queue; false when it waits for a block.
+    private func take(_ head: RequestHead) -> Bool {
+        // Answers queued behind an unread one count as bulk: a client that reads nothing must not take the
+        // small blocks kept for newcomers.
+        guard outbound.reserve(Connection.responseRoom, bulk: !outbound.isEmpty) else {
+            headAwaitingBuffer = Box(head)
+            awaitingBuffer = true
+            return false
+        }
+        headAwaitingBuffer = nil
+        begin(head)
+        // An answer that waits for a body or a script holds no block meanwhile.
+        outbound.releaseStorage()
+        return true
     }
 
     /// A plain GET with a ready answer, sent before any head, field list or String is built: the common hit

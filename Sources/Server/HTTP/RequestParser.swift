@@ -369,23 +369,25 @@ public struct RequestParser: Sendable {
     /// The complete head as a value: the field lines copied once, and each field's place in them found by a
     /// second pass over lines the scan already checked.
     public func head(in buffer: [UInt8], from start: Int, length: Int) -> RequestHead {
-        precondition(state == .done, "the head is built once scanned")
-        return buffer.withUnsafeBufferPointer { whole in
-            let head = UnsafeBufferPointer(rebasing: whole[start...])
-            let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
-            let headers = Headers(bytes: fieldBytes, fields: fieldBytes.withUnsafeBufferPointer(fieldPositions))
+        buffer.withUnsafeBufferPointer { whole in head(in: UnsafeBufferPointer(rebasing: whole[start...]), length: length) }
+    }
 
-            let methodBytes = UnsafeBufferPointer(rebasing: head[requestLineStart..<methodEnd])
-            let method = Method(token: methodBytes)
-            return RequestHead(
-                method: method,
-                methodToken: method?.rawValue ?? String(decoding: methodBytes, as: UTF8.self),
-                target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
-                version: version,
-                headers: headers,
-                headLength: length,
-                connectionOptions: connectionOptions)
-        }
+    /// The same from bytes that start with the head, wherever they are.
+    public func head(in head: UnsafeBufferPointer<UInt8>, length: Int) -> RequestHead {
+        precondition(state == .done, "the head is built once scanned")
+        let fieldBytes = lineStart > headersStart ? Array(head[headersStart..<lineStart]) : []
+        let headers = Headers(bytes: fieldBytes, fields: fieldBytes.withUnsafeBufferPointer(fieldPositions))
+
+        let methodBytes = UnsafeBufferPointer(rebasing: head[requestLineStart..<methodEnd])
+        let method = Method(token: methodBytes)
+        return RequestHead(
+            method: method,
+            methodToken: method?.rawValue ?? String(decoding: methodBytes, as: UTF8.self),
+            target: String(decoding: UnsafeBufferPointer(rebasing: head[targetStart..<targetEnd]), as: UTF8.self),
+            version: version,
+            headers: headers,
+            headLength: length,
+            connectionOptions: connectionOptions)
     }
 
     /// Name and value bounds of each line of a checked field section.
